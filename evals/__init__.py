@@ -1,0 +1,1 @@
+"""Evaluation suites over the public APIs, and their datasets."""

@@ -1,0 +1,1 @@
+"""QLoRA fine-tuning of the tutor model (peft + bitsandbytes). Not built yet."""

@@ -1,0 +1,1 @@
+"""The knowledge base: corpus feeds, readers, ingestion pipeline, vector store and retrieval."""

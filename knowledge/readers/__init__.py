@@ -1,0 +1,1 @@
+"""Readers turn files and feeds into llama-index Documents carrying citation metadata."""

@@ -1,0 +1,1 @@
+"""The agent: turns a question into retrieval, tool calls and a grounded, cited answer."""

