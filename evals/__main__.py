@@ -1,0 +1,40 @@
+"""`python -m evals SUITE [ARGS]`: run an evaluation suite from the CLI.
+
+Suites: retrieval (hit@k / MRR of dense, BM25 and hybrid search), faithfulness (exact
+names and numbers kept in answers, citation validity). Each suite module has ``main(argv)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+SUITES = {
+    "retrieval": "evals.retrieval",
+    "faithfulness": "evals.faithfulness",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help"} or argv[0] not in SUITES:
+        if argv and argv[0] not in {"-h", "--help"}:
+            print(f"error: unknown suite {argv[0]!r}; choose one of: {', '.join(SUITES)}", file=sys.stderr)
+            return 2
+        print("usage: python -m evals {" + "|".join(SUITES) + "} [--help | suite options]")
+        return 0
+    module = importlib.import_module(SUITES[argv[0]])
+    return int(module.main(argv[1:]) or 0)
+
+
+if __name__ == "__main__":
+    from tutor.errors import TutorError
+
+    try:
+        sys.exit(main())
+    except TutorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("error: cancelled", file=sys.stderr)
+        sys.exit(130)
