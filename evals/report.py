@@ -1,0 +1,49 @@
+"""Small output helpers shared by the eval suites: a Markdown table and a JSON file.
+
+Suites print Markdown (not a rich console table) on purpose: the same text is pasted into
+``docs/*.md``, so what a reader sees in the docs is exactly what the command printed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+
+def fmt(value: Any, digits: int = 3) -> str:
+    """Format one cell: floats to a fixed number of digits, None as a dash."""
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], digits: int = 3) -> str:
+    """A GitHub-flavoured Markdown table; numeric columns are right-aligned."""
+    rows = [[fmt(cell, digits) for cell in row] for row in rows]
+    numeric = [
+        bool(rows) and all(_looks_numeric(row[i]) for row in rows) for i in range(len(headers))
+    ]
+    lines = ["| " + " | ".join(headers) + " |"]
+    lines.append("|" + "|".join("---:" if num else "---" for num in numeric) + "|")
+    lines.extend("| " + " | ".join(row) + " |" for row in rows)
+    return "\n".join(lines)
+
+
+def _looks_numeric(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return cell == "–"
+    return True
+
+
+def write_json(path: str | Path, data: Any) -> Path:
+    """Write ``data`` as indented UTF-8 JSON, creating parent folders; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    return path

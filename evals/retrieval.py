@@ -1,0 +1,323 @@
+"""Retrieval quality: hit@1, hit@k and MRR of dense, BM25 and hybrid search.
+
+The questions live in ``evals/datasets/retrieval.jsonl`` (hand-written, one per line). A
+question is answered when one of the top-k citations comes from the expected source (and,
+when the row names one, from a section whose heading path contains the expected text).
+
+    python -m evals retrieval                      # all modes, k=5, the current TUTOR_HOME
+    python -m evals retrieval --home /tmp/ev --backend torch --json out.json
+
+The default corpus is built (with a progress bar) when the data dir does not have it yet.
+Only public APIs are used: ``knowledge.retrieve.Retriever`` and
+``knowledge.corpus_default.ensure_default_corpus``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from evals.report import markdown_table, write_json
+from tutor.errors import TutorError
+
+DATASET_PATH = Path(__file__).parent / "datasets" / "retrieval.jsonl"
+MODES: tuple[str, ...] = ("dense", "bm25", "hybrid")
+EVAL_FEEDS: tuple[str, ...] = ("roadmap", "papers", "docs")
+
+
+class RetrievalCase(BaseModel):
+    """One hand-written question and what a correct retrieval must contain."""
+
+    id: str = Field(description="Stable id, e.g. 'roadmap-07'.")
+    question: str = Field(min_length=3, description="The question as a learner would type it.")
+    feed: str = Field(description="The feed the answer is expected from: roadmap | papers | docs.")
+    expected_source: list[str] = Field(
+        description="Source id(s) that count as a hit; a list only when the question has two right answers."
+    )
+    expected_section_contains: list[str] | None = Field(
+        None, description="Case-insensitive substring(s) of the heading path; any one matching is enough."
+    )
+    notes: str | None = Field(None, description="Why the question is phrased this way, or what makes it hard.")
+
+    @field_validator("expected_source", "expected_section_contains", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("feed")
+    @classmethod
+    def _known_feed(cls, value: str) -> str:
+        if value not in EVAL_FEEDS:
+            raise ValueError(f"feed must be one of {', '.join(EVAL_FEEDS)}")
+        return value
+
+    def matches(self, source: str, section: str | None) -> bool:
+        """True when a citation with this source id and heading path answers the question."""
+        if source not in self.expected_source:
+            return False
+        if not self.expected_section_contains:
+            return True
+        section = (section or "").casefold()
+        return any(part.casefold() in section for part in self.expected_section_contains)
+
+
+def load_dataset(path: str | Path | None = None) -> list[RetrievalCase]:
+    """Read and validate the JSONL dataset; a bad line raises a TutorError naming it."""
+    path = Path(path) if path is not None else DATASET_PATH
+    if not path.is_file():
+        raise TutorError(f"Retrieval dataset {path} does not exist; pass an existing .jsonl file.")
+    cases: list[RetrievalCase] = []
+    seen: set[str] = set()
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            case = RetrievalCase.model_validate(json.loads(line))
+        except (json.JSONDecodeError, ValidationError) as exc:
+            first = str(exc).splitlines()[0] if isinstance(exc, json.JSONDecodeError) else _first_error(exc)
+            raise TutorError(f"{path.name} line {lineno} is not a valid question row: {first}.") from None
+        if case.id in seen:
+            raise TutorError(f"{path.name} line {lineno} repeats the id {case.id!r}; give every row its own id.")
+        seen.add(case.id)
+        cases.append(case)
+    if not cases:
+        raise TutorError(f"Retrieval dataset {path} has no questions.")
+    return cases
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err.get("loc", ())) or "row"
+    return f"{where}: {err.get('msg', 'invalid')}"
+
+
+def first_hit_rank(case: RetrievalCase, citations: Iterable[Any]) -> int | None:
+    """1-based rank of the first citation that answers ``case``; None when none does."""
+    for rank, cit in enumerate(citations, start=1):
+        if case.matches(cit.source, getattr(cit, "section", "")):
+            return rank
+    return None
+
+
+def _summarise(ranks: Sequence[int | None], k: int) -> dict[str, float]:
+    n = len(ranks)
+    if n == 0:
+        return {"n": 0, "hit@1": 0.0, f"hit@{k}": 0.0, "mrr": 0.0}
+    return {
+        "n": n,
+        "hit@1": sum(r == 1 for r in ranks) / n,
+        f"hit@{k}": sum(r is not None and r <= k for r in ranks) / n,
+        # MRR truncated at k: a passage below the cut-off is as useless to the LLM as none.
+        "mrr": sum(1.0 / r for r in ranks if r is not None and r <= k) / n,
+    }
+
+
+def run(
+    modes: Sequence[str] = MODES,
+    k: int = 5,
+    dataset: str | Path | Sequence[RetrievalCase] | None = None,
+    feed_filter: bool = False,
+    retriever: Any | None = None,
+    build_corpus: bool = True,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Evaluate each retrieval mode on the dataset and return the scores.
+
+    ``feed_filter=True`` restricts every query to the row's expected feed (how the agent
+    searches when it knows where to look); False searches all feeds at once (the harder,
+    default case). The result holds, per mode, ``overall`` and ``per_feed`` scores
+    (n, hit@1, hit@k, mrr), query latency, and the list of misses with what came back instead.
+    """
+    if k < 1:
+        raise TutorError("k must be at least 1.")
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not modes:
+        raise TutorError(f"Unknown retrieval mode {', '.join(unknown) or '(none)'}; choose from {', '.join(MODES)}.")
+    cases = list(dataset) if isinstance(dataset, Sequence) and not isinstance(dataset, str) else load_dataset(dataset)
+
+    from tutor.config import get_settings
+
+    settings = get_settings()
+    if retriever is None:
+        if build_corpus:
+            from knowledge.corpus_default import ensure_default_corpus
+
+            ensure_default_corpus(progress=None if progress else False)
+        from knowledge.retrieve import Retriever
+
+        retriever = Retriever(settings=settings)
+
+    report: dict[str, Any] = {
+        "k": k,
+        "feed_filter": feed_filter,
+        "dataset": str(dataset) if isinstance(dataset, (str, Path)) else (None if dataset is None else "in-memory"),
+        "n_questions": len(cases),
+        "embed_backend": settings.embed_backend,
+        "embed_model": settings.embed_model,
+        "home": str(settings.home),
+        "modes": {},
+    }
+    bar = _bar(len(cases) * len(modes), progress)
+    for mode in modes:
+        ranks: dict[str, int | None] = {}
+        latencies: list[float] = []
+        misses: list[dict[str, Any]] = []
+        for case in cases:
+            start = time.perf_counter()
+            hits = retriever.search(case.question, top_k=k, feed=case.feed if feed_filter else None, mode=mode)
+            latencies.append((time.perf_counter() - start) * 1000.0)
+            rank = first_hit_rank(case, hits[:k])
+            ranks[case.id] = rank
+            if rank is None or rank > 1:
+                entry = {
+                    "id": case.id,
+                    "feed": case.feed,
+                    "question": case.question,
+                    "expected": case.expected_source,
+                    "expected_section": case.expected_section_contains,
+                    "rank": rank,
+                    "got": [f"{c.source} | {c.section}" if c.section else c.source for c in hits[:k]],
+                }
+                misses.append(entry)
+            bar.update(1)
+        by_feed: dict[str, list[int | None]] = defaultdict(list)
+        for case in cases:
+            by_feed[case.feed].append(ranks[case.id])
+        report["modes"][mode] = {
+            "overall": _summarise(list(ranks.values()), k),
+            "per_feed": {feed: _summarise(by_feed[feed], k) for feed in EVAL_FEEDS if feed in by_feed},
+            "latency_ms_p50": statistics.median(latencies),
+            "ranks": ranks,
+            # Only true misses (nothing in the top k); rank>1 rows are kept separately for diagnosis.
+            "misses": [m for m in misses if m["rank"] is None],
+            "below_top1": [m for m in misses if m["rank"] is not None],
+        }
+    bar.close()
+    return report
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _bar(total: int, enabled: bool):
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="retrieval eval", unit="q", file=sys.stderr, leave=False)
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The scores as Markdown: one overall table, one per-feed table, then the misses."""
+    k = report["k"]
+    hitk = f"hit@{k}"
+    modes = list(report["modes"])
+    out = [
+        f"Retrieval eval: {report['n_questions']} questions, k={k}, "
+        f"feed filter {'on' if report['feed_filter'] else 'off'}, "
+        f"embeddings {report['embed_model']} ({report['embed_backend']})",
+        "",
+        markdown_table(
+            ["mode", "hit@1", hitk, "MRR", "p50 ms"],
+            [
+                [m, s["overall"]["hit@1"], s["overall"][hitk], s["overall"]["mrr"], round(s["latency_ms_p50"], 1)]
+                for m, s in report["modes"].items()
+            ],
+        ),
+        "",
+    ]
+    feeds = [f for f in EVAL_FEEDS if any(f in s["per_feed"] for s in report["modes"].values())]
+    rows = []
+    for feed in feeds:
+        for m in modes:
+            s = report["modes"][m]["per_feed"].get(feed)
+            if s:
+                rows.append([feed, m, s["n"], s["hit@1"], s[hitk], s["mrr"]])
+    out += [markdown_table(["feed", "mode", "n", "hit@1", hitk, "MRR"], rows), ""]
+    for m, s in report["modes"].items():
+        if not s["misses"]:
+            continue
+        out.append(f"Misses ({m}, nothing right in the top {k}):")
+        for miss in s["misses"]:
+            got = miss["got"][0] if miss["got"] else "(nothing)"
+            out.append(f"- {miss['id']}: {miss['question']!r} expected {', '.join(miss['expected'])}; top-1 was {got}")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m evals retrieval",
+        description="Score dense, BM25 and hybrid retrieval on the hand-written question set.",
+    )
+    p.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES, help="Retrieval modes to score.")
+    p.add_argument("-k", "--top-k", dest="k", type=int, default=5, help="Cut-off for hit@k and MRR (default 5).")
+    p.add_argument("--dataset", type=Path, default=None, help="JSONL question file (default: the shipped one).")
+    p.add_argument(
+        "--feed-filter", action="store_true", help="Search only the row's expected feed instead of all feeds."
+    )
+    p.add_argument("--home", type=Path, default=None, help="Data dir to use (sets TUTOR_HOME); built if empty.")
+    p.add_argument(
+        "--backend",
+        choices=("onnx-int8", "torch"),
+        default=None,
+        help="Embedding backend (sets TUTOR_EMBED_BACKEND). Use a separate --home per backend.",
+    )
+    p.add_argument("--json", dest="json_path", type=Path, default=None, help="Also write the full report here.")
+    p.add_argument("--no-progress", action="store_true", help="No progress bars.")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI entry: ``python -m evals retrieval [options]``; prints Markdown, optionally writes JSON."""
+    args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    if args.k < 1:
+        raise TutorError("--top-k must be at least 1.")
+    if args.home is not None or args.backend is not None:
+        # The knowledge layer reads the process-wide settings, so the overrides go through the
+        # same TUTOR_* variables a user would set, and the cached settings are dropped.
+        from tutor.config import get_settings
+
+        if args.home is not None:
+            os.environ["TUTOR_HOME"] = str(args.home.expanduser().resolve())
+        if args.backend is not None:
+            os.environ["TUTOR_EMBED_BACKEND"] = args.backend
+        get_settings.cache_clear()
+    report = run(
+        modes=tuple(args.modes),
+        k=args.k,
+        dataset=args.dataset,
+        feed_filter=args.feed_filter,
+        progress=not args.no_progress,
+    )
+    print(format_report(report), end="")
+    if args.json_path is not None:
+        write_json(args.json_path, report)
+        print(f"wrote {args.json_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except TutorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("error: cancelled", file=sys.stderr)
+        sys.exit(130)
