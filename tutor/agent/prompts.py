@@ -1,0 +1,97 @@
+"""Every prompt the agent sends, as named templates (``string.Template``: ``$name`` fields).
+
+``string.Template`` rather than ``str.format``: passages and code are full of ``{}`` and a
+stray brace must never break a prompt. Each template says in its docstring-comment what it
+is for; logic that fills them lives in ``context.py`` (passages) and ``ask.py``.
+
+Two prompt styles exist so the faithfulness eval can measure what the wording buys us:
+
+- ``exact`` (default): the tuned tutor prompt. Short imperative rules, because a 0.5B model
+  follows three short rules far better than one long paragraph; code kept in fences so the
+  model sees identifiers as code; the question repeated *after* the passages, right before
+  the answer, where small models attend most.
+- ``plain``: a typical first-try RAG prompt (one paragraph of instructions, passages as
+  flat text). Kept only as the eval's baseline.
+"""
+
+from __future__ import annotations
+
+from string import Template
+
+# --- the tutor (exact style) ----------------------------------------------------------
+
+#: System turn of the tutor. No example identifiers from the eval set appear here on purpose.
+TUTOR_SYSTEM = Template(
+    """You are DL Tutor, a friendly and exact deep-learning tutor.
+Rules:
+1. Answer ONLY from the numbered passages the user gives you.
+2. After each sentence, cite the passage it comes from, like [1] or [2].
+3. Copy names, numbers, arguments and code identifiers EXACTLY as the passages write them, inside backticks (write `nn.Linear(in_features=4)` if the passage does, never a paraphrase of it).
+4. If the passages do not answer the question, say "My sources don't cover that." and stop.
+Keep the answer short: two to five sentences, plus a code line when it helps."""
+)
+
+#: One passage inside the user turn. ``$body`` keeps code blocks in their ``` fences.
+PASSAGE = Template("""[$n] $heading
+$body""")
+
+#: The user turn: passages first, then the question, then a reminder of the two rules small
+#: models forget most (exact copying, citing).
+TUTOR_USER = Template(
+    """Passages:
+
+$passages
+
+Question: $question
+
+Answer from the passages above. Cite them like [1]. Copy names and numbers exactly, in backticks."""
+)
+
+# --- the baseline (plain style), kept only for the eval ---------------------------------
+
+#: A typical first-try RAG system prompt: the "before" row of docs/faithfulness.md.
+PLAIN_SYSTEM = Template(
+    """You are a helpful deep learning tutor. Use the context below to answer the user's question and cite the sources with numbers like [1]. If the context does not contain the answer, say you don't know."""
+)
+
+#: One passage as flat text (code fences removed, whitespace collapsed).
+PLAIN_PASSAGE = Template("""[$n] $body""")
+
+#: The baseline user turn: question first, context after it.
+PLAIN_USER = Template(
+    """Question: $question
+
+Context:
+$passages"""
+)
+
+# --- answers that need no model ----------------------------------------------------------
+
+#: Said when retrieval found nothing relevant: honest, and it says what *is* covered.
+NO_CONTEXT_ANSWER = Template(
+    """My sources don't cover that, so I won't guess. I can answer from the deep-learning roadmap, the paper notes and the API docs of $feeds; try asking about a topic from those, or add your own notes with `tutor ingest`."""
+)
+
+#: Heading of the source list printed after an answer that cited nothing inline.
+SOURCES_HEADING = "Sources"
+
+# --- tool calling -------------------------------------------------------------------------
+
+#: Sent once after a reply whose tool call could not be used; the agent then answers without a tool.
+TOOL_RETRY = Template(
+    """Your last tool call could not be used:
+$problems
+Call one of these tools again with valid JSON, exactly like
+<tool_call>{"name": "TOOL_NAME", "arguments": {"ARG": "VALUE"}}</tool_call>
+Available tools: $tools. If no tool fits, answer in plain text instead."""
+)
+
+
+def render_tool_retry(problems: list[str], tool_names: set[str] | list[str] | None = None) -> str:
+    """The retry prompt for the problems ``tutor.llm.toolcalls.parse_tool_calls`` reported."""
+    lines = "\n".join(f"- {p}" for p in problems) or "- the reply held no readable tool call"
+    tools = ", ".join(sorted(tool_names or ())) or "none"
+    return TOOL_RETRY.substitute(problems=lines, tools=tools)
+
+
+STYLES = ("exact", "plain")
