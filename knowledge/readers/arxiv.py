@@ -25,30 +25,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import ftfy
 from llama_index.core import Document
 
+from knowledge.readers.papers import FEED, HIDDEN_KEYS, REPAIR, is_arxiv_id
 from tutor.errors import OfflineError, TutorError
 
-FEED = "papers"
 API_HOST = "export.arxiv.org"  # the host the `arxiv` package queries
 
-# New-style ids (April 2007 on): YYMM.NNNN until 2014, YYMM.NNNNN from 2015; optional vN.
-_NEW_ID = re.compile(r"^(?P<yy>\d{2})(?P<mm>0[1-9]|1[0-2])\.(?P<num>\d{4,5})(?P<v>v[1-9]\d*)?$")
-# Old-style ids: archive[.SUBCLASS]/YYMMNNN, e.g. hep-th/9901001, math.GT/0309136.
-_OLD_ID = re.compile(r"^[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{2}(?:0[1-9]|1[0-2])\d{3}(?:v[1-9]\d*)?$")
 _PREFIXES = re.compile(r"^(?:arxiv:|https?://(?:export\.)?arxiv\.org/(?:abs|pdf)/)", re.IGNORECASE)
 
 T = TypeVar("T")
-
-
-def is_arxiv_id(text: str) -> bool:
-    """True for a well-formed bare arXiv id (new or old style, optional version)."""
-    m = _NEW_ID.match(text)
-    if m:
-        # Five-digit sequence numbers started in January 2015; before that there were four.
-        five_digit_era = (int(m["yy"]), int(m["mm"])) >= (15, 1) and int(m["yy"]) < 90
-        return len(m["num"]) == (5 if five_digit_era else 4) and (int(m["yy"]), int(m["mm"])) >= (7, 4)
-    return bool(_OLD_ID.match(text))
 
 
 def normalize_arxiv_id(text: str) -> str:
@@ -156,7 +143,9 @@ def _read_pages(pdf: Path, meta: dict) -> list[Document]:
     header = f"{meta['title']} ({authors_text}, {meta.get('year')}, {meta.get('venue', 'arXiv preprint')})"
     try:
         reader = PdfReader(str(pdf))
-        pages = [(i, (page.extract_text() or "").strip()) for i, page in enumerate(reader.pages, start=1)]
+        if reader.is_encrypted:
+            raise TutorError(f"the PDF for arXiv {arxiv_id} at {pdf} is encrypted; it cannot be read")
+        pages = [(i, ftfy.fix_text(page.extract_text() or "", config=REPAIR).strip()) for i, page in enumerate(reader.pages, start=1)]
     except (PdfReadError, OSError, ValueError) as exc:
         raise TutorError(f"the PDF for arXiv {arxiv_id} at {pdf} is unreadable ({exc}); delete it and fetch again") from None
     docs = []
@@ -175,14 +164,15 @@ def _read_pages(pdf: Path, meta: dict) -> list[Document]:
             "year": meta.get("year"),
             "arxiv": arxiv_id,
             "topics": "",
+            "kind": "text",  # PDF text: no Markdown headings to split on
         }
         docs.append(
             Document(
                 id_=f"{source}#page={number}",
                 text=f"{header}, page {number}\n\n{text}",
                 metadata=metadata,
-                excluded_embed_metadata_keys=list(metadata),
-                excluded_llm_metadata_keys=list(metadata),
+                excluded_embed_metadata_keys=list(HIDDEN_KEYS),
+                excluded_llm_metadata_keys=list(HIDDEN_KEYS),
             )
         )
     if not docs:

@@ -25,7 +25,6 @@ import yaml
 from llama_index.core import Document
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from knowledge.readers.arxiv import is_arxiv_id
 from tutor.errors import TutorError
 
 log = logging.getLogger(__name__)
@@ -63,6 +62,33 @@ REQUIRED_SECTIONS: tuple[str, ...] = ("Key idea", "Key numbers", "Why it matters
 MAX_NOTE_BYTES = 64_000
 
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+# ftfy undoes mojibake (UTF-8 read as cp1252) as for every other feed; quotes, ligatures and
+# widths are left alone so that code and formulas in a note stay exactly as written.
+REPAIR = ftfy.TextFixerConfig(
+    unescape_html=False, uncurl_quotes=False, fix_latin_ligatures=False, fix_character_width=False, normalization="NFC"
+)
+
+# Kept out of the embedded and prompted text of every chunk: identifiers and bibliography
+# that would only add noise there (the header line carries authors, year and venue once).
+# Title and section stay in, as for the other feeds: they tell each chunk what it is about.
+HIDDEN_KEYS = ("source", "page", "url", "version", "feed", "kind", "authors", "year", "arxiv", "topics")
+
+
+# New-style ids (April 2007 on): YYMM.NNNN until 2014, YYMM.NNNNN from 2015; optional vN.
+_NEW_ID = re.compile(r"^(?P<yy>\d{2})(?P<mm>0[1-9]|1[0-2])\.(?P<num>\d{4,5})(?P<v>v[1-9]\d*)?$")
+# Old-style ids: archive[.SUBCLASS]/YYMMNNN, e.g. hep-th/9901001, math.GT/0309136.
+_OLD_ID = re.compile(r"^[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{2}(?:0[1-9]|1[0-2])\d{3}(?:v[1-9]\d*)?$")
+
+
+def is_arxiv_id(text: str) -> bool:
+    """True for a well-formed bare arXiv id (new or old style, optional version)."""
+    m = _NEW_ID.match(text)
+    if m:
+        # Five-digit sequence numbers started in January 2015; before that there were four.
+        five_digit_era = (int(m["yy"]), int(m["mm"])) >= (15, 1) and int(m["yy"]) < 90
+        return len(m["num"]) == (5 if five_digit_era else 4) and (int(m["yy"]), int(m["mm"])) >= (7, 4)
+    return bool(_OLD_ID.match(text))
 
 
 class PaperNoteError(TutorError):
@@ -155,8 +181,7 @@ def parse_paper_note(path: Path) -> Document:
         size = path.stat().st_size
         if size > MAX_NOTE_BYTES:
             raise ValueError(f"is {size} bytes; a note must be under {MAX_NOTE_BYTES}")
-        # ftfy repairs mojibake (UTF-8 read as cp1252) the same way as for every other feed.
-        raw = ftfy.fix_text(path.read_bytes().decode("utf-8"))
+        raw = ftfy.fix_text(path.read_bytes().decode("utf-8"), config=REPAIR)
         fm_text, body = split_front_matter(raw)
         data = yaml.safe_load(fm_text)
         if not isinstance(data, dict):
@@ -190,15 +215,14 @@ def parse_paper_note(path: Path) -> Document:
         "year": meta.year,
         "arxiv": meta.arxiv,
         "topics": ", ".join(meta.topics),
+        "kind": "markdown",
     }
     return Document(
         id_=source,
         text=f"{header}\n\n{body}\n",
         metadata=metadata,
-        # The header line already names the paper, so the embedding and the LLM see the
-        # passage itself rather than a repeated dump of metadata keys.
-        excluded_embed_metadata_keys=list(metadata),
-        excluded_llm_metadata_keys=list(metadata),
+        excluded_embed_metadata_keys=list(HIDDEN_KEYS),
+        excluded_llm_metadata_keys=list(HIDDEN_KEYS),
     )
 
 

@@ -149,6 +149,7 @@ def test_a_cached_paper_is_read_page_by_page_without_network(tmp_path):
         assert doc.metadata["title"] == "A Cached Paper"
         assert doc.metadata["arxiv"] == "hep-th/9901001"
         assert doc.metadata["url"] == "https://arxiv.org/abs/hep-th/9901001"
+        assert doc.metadata["kind"] == "text"
         assert doc.text.startswith("A Cached Paper (Ada Lovelace, Alan Turing, Grace Hopper et al., 1999")
     assert len({d.id_ for d in docs}) == 2
 

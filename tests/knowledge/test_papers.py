@@ -141,8 +141,11 @@ def test_loader_builds_citable_documents(loaded):
     # Front matter is stripped: the passage starts at the title heading.
     assert rest.startswith("# Attention Is All You Need\n")
     assert "topics:" not in doc.text and "\n---\n" not in doc.text
-    # The header already describes the paper; metadata is kept out of the embedded text.
-    assert "arxiv:" not in doc.get_content(metadata_mode="embed")
+    # Each chunk's embedded text names its paper (title) but not ids and bibliography.
+    embedded = doc.get_content(metadata_mode="embed")
+    assert "title: Attention Is All You Need" in embedded
+    assert "arxiv:" not in embedded and "topics:" not in embedded and "url:" not in embedded
+    assert doc.metadata["kind"] == "markdown"
 
 
 def test_et_al_is_joined_without_a_stray_comma(loaded):
