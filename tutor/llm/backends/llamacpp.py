@@ -1,0 +1,131 @@
+"""The CPU default: llama-cpp-python running the preset's GGUF as it is.
+
+Prompts go through the chat template embedded in the GGUF (Jinja, rendered by llama-cpp-python's
+own ``Jinja2ChatFormatter``), so Qwen's template lays out tools and tool results itself. The
+rendered prompt is tokenized here and handed to ``create_completion`` as tokens: llama-cpp-python
+keeps the KV cache of the previous request and only evaluates the part of a new prompt after the
+longest shared token prefix. A follow-up turn, or any request that starts with the same system
+prompt, therefore skips re-reading everything it shares with the request before it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, PrivateAttr
+
+from tutor.errors import TutorError
+from tutor.llm.backends.base import GenOptions, InProcessLLM, Piece
+from tutor.llm.backends.tool_prompt import inline_tools
+
+# Used only when a GGUF carries no chat template at all (old conversions): plain ChatML.
+CHATML_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message.role }}\n{{ message.content }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def default_threads() -> int:
+    """All cores this process may use (llama-cpp-python's own default is half of them)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class LlamaCppLLM(InProcessLLM):
+    """llama-cpp-python on a GGUF file; one request at a time, prefix KV cache reused across requests."""
+
+    model_path: str = Field(description="Path of the GGUF file.")
+    n_threads: int = Field(ge=1, description="CPU threads for decoding and prompt processing.")
+    n_batch: int = Field(512, ge=8, description="Prompt tokens evaluated per llama.cpp batch.")
+
+    _llama: Any = PrivateAttr(None)
+    _formatter: Any = PrivateAttr(None)
+    _template_tools: bool = PrivateAttr(False)
+    _bos: str = PrivateAttr("")
+
+    def __init__(self, model_path: str | Path, *, n_threads: int | None = None, **kwargs: Any) -> None:
+        super().__init__(model_path=str(model_path), n_threads=n_threads or default_threads(), **kwargs)
+        from llama_cpp import Llama
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        if not Path(self.model_path).is_file():
+            raise TutorError(f"model file {self.model_path} does not exist.")
+        try:
+            self._llama = Llama(
+                model_path=self.model_path,
+                n_ctx=self.context_window,
+                n_threads=self.n_threads,
+                n_threads_batch=self.n_threads,
+                n_batch=self.n_batch,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise TutorError(f"llama.cpp could not load {self.model_path} ({exc}); the file may be damaged.") from None
+        llama = self._llama
+        eos_id, bos_id = llama.token_eos(), llama.token_bos()
+        eos = llama.detokenize([eos_id], special=True).decode("utf-8", "replace") if eos_id >= 0 else ""
+        self._bos = llama.detokenize([bos_id], special=True).decode("utf-8", "replace") if bos_id >= 0 else ""
+        template = llama.metadata.get("tokenizer.chat_template") or CHATML_TEMPLATE
+        self._template_tools = "tools" in template
+        self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=self._bos)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "tutor_llamacpp"
+
+    @property
+    def llama(self) -> Any:
+        """The underlying ``llama_cpp.Llama`` (for benchmarks; take ``serial`` before touching it)."""
+        return self._llama
+
+    @property
+    def template_renders_tools(self) -> bool:
+        """Whether the GGUF's own template has a tool block (else the tutor's fallback prompt is used)."""
+        return self._template_tools
+
+    def render(self, messages: list[dict], tools: list[dict] | None = None) -> str:
+        """The exact prompt text the model sees for these chat messages (and tools)."""
+        if not self._template_tools:
+            messages, tools = inline_tools(messages, tools), None
+        return self._formatter(messages=messages, tools=tools).prompt
+
+    def tokenize(self, text: str) -> list[int]:
+        # A template that writes the BOS token itself must not get a second one.
+        add_bos = not (self._bos and text.startswith(self._bos))
+        return self._llama.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def _generate(
+        self, *, messages: list[dict] | None, prompt: str | None, tools: list[dict] | None, options: GenOptions
+    ) -> Iterator[Piece]:
+        text = self.render(messages, tools) if messages is not None else (prompt or "")
+        tokens = self.tokenize(text)
+        room = self.context_window - len(tokens)
+        if room < 1:
+            raise TutorError(
+                f"the prompt is {len(tokens)} tokens, more than the model's context of {self.context_window}; "
+                "shorten it or raise context_window."
+            )
+        with self._serial.turn():
+            stream = self._llama.create_completion(
+                tokens,
+                max_tokens=min(options.max_tokens, room),
+                temperature=options.temperature,
+                stop=options.stop or None,
+                repeat_penalty=1.0,
+                stream=True,
+            )
+            try:
+                for chunk in stream:
+                    choice = chunk["choices"][0]
+                    if choice["text"] or choice.get("finish_reason"):
+                        yield Piece(text=choice["text"], finish_reason=choice.get("finish_reason"))
+            finally:
+                stream.close()  # stops decoding now; the KV of what was evaluated stays for the next prefix match
