@@ -146,7 +146,7 @@ def _read_pages(pdf: Path, meta: dict) -> list[Document]:
         if reader.is_encrypted:
             raise TutorError(f"the PDF for arXiv {arxiv_id} at {pdf} is encrypted; it cannot be read")
         pages = [(i, ftfy.fix_text(page.extract_text() or "", config=REPAIR).strip()) for i, page in enumerate(reader.pages, start=1)]
-    except (PdfReadError, OSError, ValueError) as exc:
+    except (PdfReadError, OSError, ValueError, KeyError, TypeError) as exc:  # pypdf's failure modes on broken files
         raise TutorError(f"the PDF for arXiv {arxiv_id} at {pdf} is unreadable ({exc}); delete it and fetch again") from None
     docs = []
     for number, text in pages:
