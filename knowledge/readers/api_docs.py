@@ -167,6 +167,17 @@ _TRANSFORMERS_PAGES: dict[str, str] = {
     "ViTForImageClassification": "model_doc/vit",
 }
 
+# peft objects whose reference page is known; the rest get no URL.
+_PEFT_PAGES: dict[str, str] = {
+    **dict.fromkeys(
+        ["PeftModel", "PeftModelForCausalLM", "PeftModelForSequenceClassification", "PeftModelForSeq2SeqLM",
+         "PeftModelForTokenClassification", "PeftModelForQuestionAnswering", "PeftModelForFeatureExtraction"],
+        "peft_model",
+    ),
+    **dict.fromkeys(["PeftConfig", "PromptLearningConfig"], "config"),
+    **dict.fromkeys(["LoraConfig", "LoraModel"], "lora"),
+}
+
 
 @dataclass
 class _Entry:
@@ -257,7 +268,8 @@ def _import(package: str) -> types.ModuleType:
             ) from None
         raise TutorError(f"package '{name}' failed to import (it needs the missing module '{exc.name}'); install that or pick another package.") from None
     except Exception as exc:  # noqa: BLE001 - any import-time failure is the environment's, report it in one line
-        raise TutorError(f"package '{name}' failed to import ({type(exc).__name__}: {exc}); pick another package.") from None
+        detail = " ".join(str(exc).split())[:200]
+        raise TutorError(f"package '{name}' failed to import ({type(exc).__name__}: {detail}); pick another package.") from None
 
 
 def _suggestions() -> str:
@@ -471,6 +483,10 @@ _DIRECTIVE = re.compile(r"^(\s*)\.\. ([a-zA-Z-]+)::\s*(.*)$")
 _LABEL = re.compile(r"^\s*\.\. _[^:]+:\s*$")
 # Hugging Face doc-builder cross references: [`~AutoModel.from_pretrained`] → AutoModel.from_pretrained.
 _HF_LINK = re.compile(r"\[`~?([^`\]]+)`\]")
+_LATEX_DROP = re.compile(r"\\(?:rule\{[^}]*\}\{[^}]*\}|[hv]space\{[^}]*\})|\\\\\[[^\]]*\]")
+_LATEX_UNWRAP = re.compile(r"\\(?:textbf|textit|text|mathrm|mathit)\{([^{}]*)\}")
+_LATEX_SPACE = re.compile(r"\\[:;,!]")
+_LATEX_ENV = re.compile(r"^\s*\\(?:begin|end)\{(?:aligned|array|align\*?|equation\*?)\}(\{[^}]*\})?\s*(\\\\)?\s*$")
 _BULLET = re.compile(r"^\s*[-*] ")
 LIST_MAX = 24  # a bullet run longer than this is collapsed ...
 LIST_KEEP = 8  # ... to its first few entries
@@ -504,9 +520,30 @@ def clean_docstring(text: str) -> str:
             else:
                 line = f"{indent}{name.replace('-', ' ').capitalize()}: {arg}".rstrip()
         out.append(line.rstrip())
-    text = "\n".join(_collapse_long_lists(out))
+    text = _simplify_latex("\n".join(out))
+    text = "\n".join(_collapse_long_lists(text.split("\n")))
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
+
+
+def _simplify_latex(text: str) -> str:
+    """Strip layout-only LaTeX from math blocks (torch.optim's algorithm boxes).
+
+    ``&\hspace{5mm}\textbf{if} \: \textit{maximize}: \\`` becomes ``if maximize:``: the
+    symbols that carry meaning stay, the typesetting that only drowns them goes.
+    """
+    text = _LATEX_DROP.sub("", text)
+    text = _LATEX_UNWRAP.sub(r"\1", text)
+    text = _LATEX_SPACE.sub(" ", text)
+    out = []
+    for line in text.split("\n"):
+        if _LATEX_ENV.match(line):
+            continue
+        line = re.sub(r"^(\s*)&\s*", r"\1", line)
+        line = re.sub(r"\s*\\\\\s*$", "", line)
+        indent = line[: len(line) - len(line.lstrip())]
+        out.append(indent + re.sub(r"\s{2,}", " ", line.strip()) if line.strip() else "")
+    return "\n".join(out)
 
 
 def _collapse_long_lists(lines: list[str], keep: int = LIST_KEEP, longer_than: int = LIST_MAX) -> list[str]:
@@ -589,7 +626,7 @@ def _render(entry: _Entry, doc: str) -> str:
     return text
 
 
-def _to_document(entry: _Entry, version: str, root: str) -> Document | None:
+def _to_document(entry: _Entry, version: str | None, root: str) -> Document | None:
     # The object's own docstring only: inspect.getdoc would hand a bare subclass its
     # parent's text, duplicating the parent's Document under another name.
     doc = _own_doc(type(entry.obj) if entry.kind == "object" else entry.obj)
@@ -621,8 +658,9 @@ def _to_document(entry: _Entry, version: str, root: str) -> Document | None:
 _DIST_CACHE: dict[str, list[str]] | None = None
 
 
-def _version_of(mod: types.ModuleType) -> str:
-    """"<distribution> <version>" for the distribution that ships ``mod``; "Python x.y.z" for stdlib."""
+def _version_of(mod: types.ModuleType) -> str | None:
+    """"<distribution> <version>" for the distribution that ships ``mod``; "Python x.y.z" for
+    stdlib; None for a module no installed distribution claims (a local source tree)."""
     top = mod.__name__.split(".")[0]
     if top in sys.stdlib_module_names:
         return f"Python {sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}"
@@ -633,7 +671,7 @@ def _version_of(mod: types.ModuleType) -> str:
     dist = _dist_holding(mod, dists) if len(dists) > 1 else (dists[0] if dists else None)
     if dist is None:
         version = getattr(sys.modules.get(top), "__version__", None)
-        return f"{top} {version}" if version else top
+        return f"{top} {version}" if isinstance(version, str) else None
     version = importlib.metadata.version(dist)
     # Drop a local build tag ("2.13.0+cpu"): the API is the same for every build, and a
     # CPU→CUDA switch should not look like new docs to the content-hash ingestion.
@@ -675,6 +713,64 @@ def _url_for(entry: _Entry, root: str) -> str | None:
         if page is None or page_path != f"transformers.{name}":
             return None
         return f"https://huggingface.co/docs/transformers/{page}#{path}"
+    if top == "peft":
+        page = _PEFT_PAGES.get(page_path.removeprefix("peft."))
+        return f"https://huggingface.co/docs/peft/package_reference/{page}#{path}" if page else None
     if top in sys.stdlib_module_names:
         return f"https://docs.python.org/3/library/{root}.html#{path}"
     return None
+
+
+# --------------------------------------------------------------------------- measurement
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m knowledge.readers.api_docs [PACKAGE ...] [--json PATH]``: size and time per package.
+
+    Defaults to the configured docs packages; rerun it on a quiet machine for real timings.
+    Each package is timed in this one process, so later ones reuse modules imported earlier
+    (torch.optim after torch.nn): the first number is the honest cold-import cost.
+    """
+    import argparse
+    import json
+    import time
+
+    from tutor.config import get_settings
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("packages", nargs="*", help="packages to harvest (default: settings.docs_packages)")
+    parser.add_argument("--json", dest="json_path", help="also write the table as JSON here")
+    args = parser.parse_args(argv)
+    rows = []
+    for package in args.packages or get_settings().docs_packages:
+        start = time.perf_counter()
+        try:
+            docs = harvest(package)
+        except TutorError as exc:
+            rows.append({"package": package, "error": str(exc)})
+            continue
+        rows.append(
+            {
+                "package": package,
+                "version": docs[0].metadata["version"] if docs else None,
+                "documents": len(docs),
+                "characters": sum(len(d.text) for d in docs),
+                "seconds": round(time.perf_counter() - start, 2),
+            }
+        )
+    print(f"{'package':<20} {'docs':>6} {'chars':>10} {'seconds':>8}  version")
+    for r in rows:
+        if "error" in r:
+            print(f"{r['package']:<20} error: {r['error']}")
+        else:
+            print(f"{r['package']:<20} {r['documents']:>6} {r['characters']:>10} {r['seconds']:>8}  {r['version']}")
+    ok = [r for r in rows if "error" not in r]
+    print(f"{'total':<20} {sum(r['documents'] for r in ok):>6} {sum(r['characters'] for r in ok):>10} "
+          f"{round(sum(r['seconds'] for r in ok), 2):>8}")
+    if args.json_path:
+        with open(args.json_path, "w", encoding="utf-8") as fh:
+            json.dump(rows, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -151,6 +151,32 @@ def test_clean_docstring_flattens_sphinx_markup():
     assert ":parser:" not in text and "some-label" not in text and "0x7f" not in text
 
 
+def test_clean_docstring_strips_latex_layout_but_keeps_the_maths():
+    raw = (
+        ".. math::\n"
+        "   \\begin{aligned}\n"
+        "        &\\rule{110mm}{0.4pt} \\\\\n"
+        "        &\\hspace{5mm}\\textbf{if} \\: \\textit{maximize}: \\\\\n"
+        "        &\\hspace{10mm}g_t \\leftarrow -\\nabla_{\\theta} f_t \\\\[-1.ex]\n"
+        "   \\end{aligned}\n"
+    )
+    text = clean_docstring(raw)
+    assert "if maximize:" in text
+    assert "g_t \\leftarrow -\\nabla_{\\theta} f_t" in text
+    assert not any(t in text for t in ("\\rule", "\\hspace", "\\textbf", "aligned", "&"))
+
+
+def test_exported_singleton_and_aliases_use_the_names_users_type():
+    docs = _by_id(harvest("llama_index.core"))
+    # VectorStoreIndex is also exported as the legacy alias GPTVectorStoreIndex.
+    assert "docs:llama_index.core.VectorStoreIndex" in docs
+    assert "docs:llama_index.core.GPTVectorStoreIndex" not in docs
+    # Settings is an instance, documented through its class under the exported name.
+    settings = docs["docs:llama_index.core.Settings"]
+    assert "embed_model (property)" in settings.text
+    assert settings.metadata["version"].startswith("llama-index-core ")
+
+
 @pytest.mark.slow
 def test_transformers_is_curated_and_offline(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
