@@ -28,6 +28,9 @@ class DriverResult:
 
 def run_recipe(kind: str, run_dir: Path, **params) -> DriverResult:
     """Validate ``params`` with the recipe's Params, seed like the runner, and run it on CPU."""
+    # One intra-op thread: these nets are tiny, and on a shared 2-core box two OpenMP threads
+    # spin against each other (measured ~20x slower per step under load).
+    torch.set_num_threads(1)
     cls = RECIPES[kind]
     p = cls.Params(**params)
     random.seed(p.seed)
