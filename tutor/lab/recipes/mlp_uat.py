@@ -117,13 +117,11 @@ class MlpUatRecipe(Recipe):
         return metrics
 
     def save(self) -> dict[str, str]:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from tutor.lab.plots import new_figure, save_figure
 
         grid = self.grid.cpu().squeeze(1)
-        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [2, 1]})
+        fig = new_figure(11, 4.2)
+        ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2, 1]})
         ax.scatter(self.x.cpu().squeeze(1), self.y.cpu().squeeze(1), s=6, c="lightgray", label="training points")
         ax.plot(grid, self.grid_y.cpu().squeeze(1), "k--", lw=1.5, label=f"target {self.label}")
         mses = {}
@@ -135,15 +133,13 @@ class MlpUatRecipe(Recipe):
         ax.set_xlabel("x")
         ax.legend(fontsize=8)
         ax2.loglog(list(mses), [max(v, 1e-12) for v in mses.values()], "o-")
+        ax2.set_xticks(list(mses), [str(w) for w in mses])
+        ax2.minorticks_off()
         ax2.set_xlabel("hidden width")
         ax2.set_ylabel("MSE on a dense grid")
         ax2.set_title("Error vs width")
         ax2.grid(True, which="both", alpha=0.3)
-        fig.tight_layout()
-        path = Path(self.ctx.run_dir) / "uat_fits.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        return {"fits": str(path)}
+        return {"fits": save_figure(fig, Path(self.ctx.run_dir) / "uat_fits.png")}
 
     def cleanup(self) -> None:
         self.models, self.opts = {}, {}
