@@ -611,7 +611,9 @@ def _signature(obj: object, drop_first: bool = False) -> str:
 def _render(entry: _Entry, doc: str) -> str:
     kind = entry.kind
     sig = "" if kind == "object" else _signature(entry.obj, drop_first=kind == "method")
-    lines = [entry.path, f"{kind} {entry.path}{sig}"]
+    # First line "class torch.nn.LSTM(input_size, ...)": the name and call shape lead every
+    # chunk's first window, where both BM25 and the embedding weigh them most.
+    lines = [f"{kind} {entry.path}{sig}"]
     if kind == "class":
         if entry.bases:
             lines.append("Bases: " + ", ".join(entry.bases))
