@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(32, ge=0, le=1024, description="Token overlap between chunks of one section.")
     top_k: int = Field(5, ge=1, le=100, description="Passages retrieved per query.")
     reranker: str | None = Field(None, description="Optional cross-encoder model name/path applied after fusion.")
+    max_file_mb: float = Field(
+        50.0, gt=0, le=10_000, description="Largest single user file ingested, in MB; bigger files are skipped with a message."
+    )
     docs_packages: list[str] = Field(
         default_factory=lambda: [
             "torch.nn",
@@ -89,6 +92,11 @@ class Settings(BaseSettings):
     max_new_tokens: int = Field(384, ge=1, le=8192, description="Tokens the model may generate per answer.")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature; 0 = greedy.")
     n_threads: int | None = Field(None, ge=1, le=512, description="CPU threads for llama.cpp (None = all cores).")
+    ask_min_similarity: float = Field(
+        0.3, ge=-1.0, le=1.0,
+        description="Relevance gate of `tutor ask`: a passage needs at least this cosine similarity to the question "
+        "(calibrated in docs/faithfulness.md); with none left, the tutor says its sources don't cover the question.",
+    )
 
     # --- lab ---------------------------------------------------------------------------
     lab_max_seconds: float = Field(600.0, gt=0, le=86400, description="Wall-time cap of one experiment run.")
