@@ -104,12 +104,12 @@ class _Pooled:
         return Pooled(model).eval()
 
 
-def _export_dir(model_dir: Path, state_dir: Path) -> Path:
+def _export_dir(model_dir: Path, embed_root: Path) -> Path:
     # Key the cache on the model's weights file identity so a changed model is re-exported.
     weights = next((model_dir / n for n in ("model.safetensors", "pytorch_model.bin") if (model_dir / n).exists()), model_dir)
     stat = weights.stat()
     key = hashlib.sha256(f"{model_dir.resolve()}|{stat.st_size}|{EXPORT_VERSION}".encode()).hexdigest()[:12]
-    return Path(state_dir) / "embed" / f"{model_dir.name}-{key}"
+    return Path(embed_root) / f"{model_dir.name}-{key}"
 
 
 _EXPORT_LOCK = threading.Lock()
@@ -163,11 +163,11 @@ class OnnxEncoder:
 
     name = "onnx-int8"
 
-    def __init__(self, model_dir: Path, state_dir: Path, threads: int | None = None):
+    def __init__(self, model_dir: Path, embed_root: Path, threads: int | None = None):
         import onnxruntime as ort
         from transformers import AutoTokenizer
 
-        path = export_onnx_int8(model_dir, _export_dir(model_dir, state_dir))
+        path = export_onnx_int8(model_dir, _export_dir(model_dir, embed_root))
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads or os.cpu_count() or 1
@@ -204,19 +204,22 @@ class OnnxEncoder:
 
 
 @lru_cache(maxsize=4)
-def _encoder(model: str, backend: str, state_dir: str) -> Any:
-    model_dir = resolve_model_path(model)
+def _encoder(model_dir: str, backend: str, export_dir: str) -> Any:
     if backend == "torch":
-        return TorchEncoder(model_dir)
+        return TorchEncoder(Path(model_dir))
     if backend == "onnx-int8":
-        return OnnxEncoder(model_dir, Path(state_dir))
+        return OnnxEncoder(Path(model_dir), Path(export_dir))
     raise TutorError(f"unknown embedding backend '{backend}' (use onnx-int8 or torch)")
 
 
 def get_encoder(settings: Settings | None = None, backend: str | None = None):
-    """The process-wide encoder for these settings (loaded once)."""
+    """The process-wide encoder for these settings (loaded once per model, backend and export)."""
     settings = settings or get_settings()
-    return _encoder(settings.embed_model, backend or settings.embed_backend, str(settings.state_dir))
+    backend = backend or settings.embed_backend
+    model_dir = resolve_model_path(settings.embed_model).resolve()
+    # Keyed on the resolved export folder, so data dirs that share an export share the session.
+    export_dir = (settings.state_dir / "embed").resolve() if backend == "onnx-int8" else ""
+    return _encoder(str(model_dir), backend, str(export_dir))
 
 
 class TutorEmbedding(BaseEmbedding):

@@ -39,8 +39,9 @@ from knowledge.text import repair
 from tutor.config import FEEDS, Settings, get_settings
 from tutor.errors import TutorError
 
-# progress(done, total, description): the CLI draws a bar, the UI forwards to gr.Progress.
-Progress = Callable[[int, int, str], None]
+# Called as progress(done=..., total=..., stage=...) with keywords: done/total count chunks,
+# stage names the step ("embedding papers"). The CLI draws a bar, the UI forwards to gr.Progress.
+Progress = Callable[..., None]
 LEDGER_VERSION = 1
 
 
@@ -133,11 +134,10 @@ def _tqdm_progress(desc: str) -> tuple[Progress, Callable[[], None]]:
 
     bar = tqdm(total=0, desc=desc, unit="chunk", dynamic_ncols=True)
 
-    def update(done: int, total: int, text: str) -> None:
+    def update(done: int, total: int, stage: str = "") -> None:
         if bar.total != total:
             bar.total = total
         bar.n = done
-        bar.set_postfix_str(text[:40], refresh=False)
         bar.refresh()
 
     return update, bar.close
@@ -246,12 +246,12 @@ def _embed_and_write(todo, feed, scope, settings, store, ledger, report, progres
             if size >= batch_chunks:
                 done = _write_batch(batch, feed, scope, writer, store, ledger, report, done)
                 if progress:
-                    progress(done, total, item[0])
+                    progress(done=done, total=total, stage=f"embedding {feed}")
                 batch, size = [], 0
         if batch:
             done = _write_batch(batch, feed, scope, writer, store, ledger, report, done)
             if progress:
-                progress(done, total, "done")
+                progress(done=done, total=total, stage=f"embedding {feed}")
     finally:
         if close:
             close()

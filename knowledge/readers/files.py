@@ -80,7 +80,12 @@ def _decode(data: bytes, path: Path) -> str:
         # than hard-coding latin-1 and silently garbling other encodings.
         from charset_normalizer import from_bytes
 
-        best = from_bytes(data).best()
+        matches = from_bytes(data)
+        # Short Western text fits several code pages equally well; Windows-1252 is by far the
+        # most common legacy encoding for English/Western notes, so it wins a tie.
+        if any(m.encoding == "cp1252" for m in matches):
+            return data.decode("cp1252")
+        best = matches.best()
         if best is None:
             raise FileProblem(f"{path}: text encoding not recognised; skipped") from None
         return str(best)
@@ -262,5 +267,5 @@ def load_paths(paths: Iterable[str | Path], feed: str = "user", progress=None) -
         except Exception as exc:  # a reader library choking on a malformed file is still one file's problem
             problems.append(f"{path}: could not be read ({exc.__class__.__name__}: {exc}); skipped")
         if progress is not None:
-            progress(index + 1, len(files), f"read {path.name}")
+            progress(done=index + 1, total=len(files), stage="reading files")
     return docs, problems
