@@ -40,6 +40,7 @@ docstrings), which are exactly the ones people ask about.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import importlib.metadata
 import importlib.util
@@ -478,7 +479,8 @@ def _takes_self(cls: type, name: str) -> bool:
 # --------------------------------------------------------------------------- rendering
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-_ROLE = re.compile(r":(?:[a-z]+:)?[a-z]+:`~?([^`<]*?)\s*(?:<([^>]*)>)?`")
+_ROLE = re.compile(r":(?:[a-z]+:)?([a-z]+):`~?([^`]*)`")
+_LINK_TEXT = re.compile(r"^(.*?)\s*<([^<>]*)>$")
 _DIRECTIVE = re.compile(r"^(\s*)\.\. ([a-zA-Z-]+)::\s*(.*)$")
 _LABEL = re.compile(r"^\s*\.\. _[^:]+:\s*$")
 # Hugging Face doc-builder cross references: [`~AutoModel.from_pretrained`] → AutoModel.from_pretrained.
@@ -502,7 +504,7 @@ def clean_docstring(text: str) -> str:
     ``:class:`~torch.nn.Conv2d``` → ``torch.nn.Conv2d``, ``.. note::`` → ``Note:``.
     """
     text = _ADDRESS.sub("", text)
-    text = _ROLE.sub(lambda m: (m.group(1) or m.group(2) or "").strip(), text)
+    text = _ROLE.sub(_role_text, text)
     text = _HF_LINK.sub(r"\1", text)
     out = []
     for line in text.splitlines():
@@ -524,6 +526,16 @@ def clean_docstring(text: str) -> str:
     text = "\n".join(_collapse_long_lists(text.split("\n")))
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
+
+
+def _role_text(m: re.Match[str]) -> str:
+    """:class:`~a.B` → a.B; :ref:`TF32<tf32_on_ampere>` → TF32; :math:`x <= y` stays whole."""
+    role, body = m.group(1), m.group(2).strip()
+    if role != "math":
+        link = _LINK_TEXT.match(body)
+        if link:
+            body = link.group(1) or link.group(2)
+    return body
 
 
 def _simplify_latex(text: str) -> str:
@@ -628,11 +640,17 @@ def _render(entry: _Entry, doc: str) -> str:
     return text
 
 
+def _is_generated_dataclass_doc(obj: object, doc: str) -> bool:
+    # @dataclass writes "Name(field: type = default, ...)" into an empty __doc__: that is
+    # a signature, not documentation, and the object counts as undocumented.
+    return dataclasses.is_dataclass(obj) and inspect.isclass(obj) and "\n" not in doc and doc.startswith(f"{obj.__name__}(")
+
+
 def _to_document(entry: _Entry, version: str | None, root: str) -> Document | None:
     # The object's own docstring only: inspect.getdoc would hand a bare subclass its
     # parent's text, duplicating the parent's Document under another name.
     doc = _own_doc(type(entry.obj) if entry.kind == "object" else entry.obj)
-    if not doc:
+    if not doc or _is_generated_dataclass_doc(entry.obj, doc):
         return None
     text = _render(entry, doc)
     source = f"docs:{entry.path}"
