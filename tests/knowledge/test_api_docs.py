@@ -103,6 +103,7 @@ print(h.hexdigest())
 """
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_identical_documents_across_processes_and_hash_seeds():
     # Ingestion compares content hashes between runs, so string hashing (set order in
