@@ -1,7 +1,282 @@
-"""CLI commands for the lab layer (being built)."""
+"""`tutor experiment ...`: list, run, show and compare training experiments.
+
+    tutor experiment list [--json]
+    tutor experiment run KIND [--PARAM VALUE ...] [--json] [--max-seconds S] [--max-memory-mb M]
+    tutor experiment runs [--json]
+    tutor experiment show RUN_ID [--json]
+    tutor experiment compare RUN_A RUN_B [--json]
+
+Parameters after KIND are read generically from the recipe's pydantic Params
+(``--epochs 3 --dropout 0.2 --framework keras``; ``--batch-size`` = ``--batch_size``; a bool
+alone means true, ``--no-augmentation`` false), so a new recipe needs no CLI code.
+Progress goes to stderr; stdout carries only the result (JSON with ``--json``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any
 
 import typer
 
+from tutor.errors import TutorError
+
+RESERVED = {"json", "max_seconds", "max_memory_mb"}
+
+
+def _coerce(value: str, entry: dict[str, Any] | None) -> Any:
+    """Turn the command-line string into the parameter's type; leave it as text when it does not parse,
+    so validation reports it with the valid range."""
+    kind = (entry or {}).get("type")
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+        if kind == "bool":
+            lowered = value.strip().lower()
+            if lowered in ("true", "yes", "1", "on"):
+                return True
+            if lowered in ("false", "no", "0", "off"):
+                return False
+            return value
+        if kind == "choice":
+            for choice in entry["choices"]:
+                if str(choice) == value:
+                    return choice
+    except ValueError:
+        return value
+    return value
+
+
+def parse_params(kind: str, args: list[str]) -> dict[str, Any]:
+    """``["--epochs", "3", "--augmentation"]`` -> ``{"epochs": 3, "augmentation": True}``."""
+    from tutor.lab.runner import param_spec
+
+    spec = {e["name"]: e for e in param_spec(kind)}
+    out: dict[str, Any] = {}
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if not token.startswith("--") or len(token) < 3:
+            raise TutorError(f"unexpected argument '{token}'; give parameters as --name value, e.g. --epochs 3")
+        name, has_value, value = token[2:].partition("=")
+        key = name.replace("-", "_")
+        i += 1
+        if not has_value:
+            if key.startswith("no_") and spec.get(key[3:], {}).get("type") == "bool":
+                out[key[3:]] = False
+                continue
+            nxt = args[i] if i < len(args) else None
+            if spec.get(key, {}).get("type") == "bool" and (nxt is None or nxt.startswith("--")):
+                out[key] = True
+                continue
+            if nxt is None:
+                raise TutorError(f"--{name} needs a value")
+            value = nxt
+            i += 1
+        out[key] = _coerce(value, spec.get(key))
+    return out
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _print_json(data: Any) -> None:
+    from tutor.lab.runner import _json_safe
+
+    sys.stdout.write(json.dumps(_json_safe(data), indent=2) + "\n")
+
+
+class _Progress:
+    """Live progress on stderr: a rich bar on a terminal, one line per epoch otherwise."""
+
+    def __init__(self, kind: str, params: dict[str, Any]):
+        from rich.console import Console
+
+        self.console = Console(stderr=True)
+        self.total = params.get("epochs")
+        self.bar = None
+        if self.console.is_terminal:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
+                                TimeElapsedColumn(), console=self.console, transient=False)
+            self.task = self.bar.add_task(kind, total=self.total, info="starting")
+            self.bar.start()
+
+    def __call__(self, event: dict) -> None:
+        kind = event.get("type")
+        if kind == "epoch":
+            shown = "  ".join(f"{k} {_fmt(v)}" for k, v in event.items()
+                              if k not in ("type", "epoch", "run_id", "elapsed_s"))
+            line = f"epoch {event['epoch']}" + (f"/{self.total}" if self.total else "") + f"  {shown}"
+            if self.bar:
+                self.bar.update(self.task, completed=event["epoch"], info=f"loss {_fmt(event.get('train_loss', float('nan')))}")
+                self.bar.console.print(line, highlight=False)
+            else:
+                self.console.print(line, highlight=False)
+        elif kind == "step" and self.bar:
+            self.bar.update(self.task, info=f"step {event['step']} loss {_fmt(event.get('loss', float('nan')))}")
+        elif kind in ("status", "log"):
+            text = event.get("message") or event.get("stage", "")
+            if self.bar:
+                self.bar.update(self.task, info=text)
+            else:
+                self.console.print(f"[dim]{text}[/dim]", highlight=False)
+
+    def close(self) -> None:
+        if self.bar:
+            self.bar.stop()
+
+
+def _print_result(data: dict[str, Any]) -> None:
+    from rich.console import Console
+
+    out = Console(highlight=False, soft_wrap=True)
+    status = data.get("status")
+    head = f"[bold]{data['run_id']}[/bold]  {data.get('kind')}  status [bold]{status}[/bold]"
+    if data.get("duration_s") is not None:
+        head += f"  {data['duration_s']:.1f} s"
+    head += f"  ({data.get('framework', 'torch')}, {data.get('device', 'cpu')})"
+    out.print(head)
+    if data.get("reason"):
+        out.print(f"reason: {data['reason']}")
+    params = data.get("params") or {}
+    out.print("params: " + ", ".join(f"{k}={_fmt(v)}" for k, v in params.items()))
+    metrics = data.get("metrics") or {}
+    if metrics:
+        out.print("metrics: " + ", ".join(f"{k}={_fmt(v)}" for k, v in metrics.items()))
+    diag = data.get("diagnosis") or {}
+    if diag:
+        out.print(f"diagnosis ({diag.get('verdict')}): {diag.get('summary')}")
+        for tip in diag.get("suggestions") or []:
+            out.print(f"  - {tip}")
+    for name, path in (data.get("artifacts") or {}).items():
+        out.print(f"{name}: {path}")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the top-level app."""
+    """Add the `experiment` group to the top-level app."""
+    exp = typer.Typer(help="Run, inspect and compare training experiments (CNN, RNN, MLP...).", no_args_is_help=True)
+    app.add_typer(exp, name="experiment")
+
+    @exp.command("list")
+    def list_kinds(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+        """The experiments, their parameters, defaults and valid ranges."""
+        from tutor.lab.runner import describe_param, load_recipes, param_spec
+
+        recipes = load_recipes()
+        data = [{"kind": k, "summary": cls.summary, "primary_metric": cls.primary_metric,
+                 "higher_is_better": cls.higher_is_better, "params": param_spec(k)}
+                for k, cls in sorted(recipes.items())]
+        if as_json:
+            _print_json(data)
+            return
+        for item in data:
+            typer.echo(f"{item['kind']}: {item['summary']}")
+            for p in item["params"]:
+                typer.echo(f"    --{p['name'].replace('_', '-'):<14} default {_fmt(p['default']):<8} "
+                           f"{describe_param(p)}. {p['description']}")
+
+    @exp.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+    def run_kind(
+        ctx: typer.Context,
+        kind: str = typer.Argument(..., help="Which experiment (see `tutor experiment list`)."),
+        as_json: bool = typer.Option(False, "--json", help="Print the run's JSON on stdout."),
+        max_seconds: float = typer.Option(None, "--max-seconds", help="Wall-time cap for this run."),
+        max_memory_mb: int = typer.Option(None, "--max-memory-mb", help="Memory cap for this run, in MB."),
+    ) -> None:
+        """Train one experiment: `tutor experiment run cnn --epochs 3 --dropout 0.2`. Ctrl-C cancels."""
+        from tutor.lab.runner import get_recipe, start_run, validate_params
+
+        get_recipe(kind)
+        params = validate_params(kind, parse_params(kind, list(ctx.args))).model_dump()
+        handle = start_run(kind, params, max_seconds=max_seconds, max_memory_mb=max_memory_mb)
+        progress = _Progress(kind, params)
+        progress.console.print(f"[dim]run {handle.run_id} -> {handle.run_dir}[/dim]", highlight=False)
+        interrupts = 0
+        events = handle.events()
+        while True:
+            try:
+                for event in events:
+                    if event.get("type") != "done":
+                        progress(event)
+                break
+            except KeyboardInterrupt:
+                # First Ctrl-C: ask the run to stop at its next step; second: stop it now.
+                interrupts += 1
+                handle.cancel(force=interrupts > 1)
+                progress.console.print("[yellow]cancelling... (Ctrl-C again to stop at once)[/yellow]")
+                events = handle.events()
+        progress.close()
+        result = handle.wait()
+        data = result.to_json()
+        if as_json:
+            _print_json(data)
+        else:
+            _print_result(data)
+        if result.status != "ok":
+            print(f"error: run {result.run_id} ended {result.status}: {result.reason}", file=sys.stderr)
+            raise typer.Exit(130 if result.status == "cancelled" else 1)
+
+    @exp.command("runs")
+    def list_runs(
+        as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+        kind: str = typer.Option(None, "--kind", help="Only runs of this experiment."),
+        limit: int = typer.Option(20, "--limit", min=1, max=10000, help="How many, newest first."),
+    ) -> None:
+        """Stored runs, newest first."""
+        from tutor.lab.runs import list_runs as _list
+
+        rows = _list(kind=kind, limit=limit)
+        if as_json:
+            _print_json(rows)
+            return
+        if not rows:
+            typer.echo("no runs yet; start one with `tutor experiment run cnn`")
+        for r in rows:
+            value = _fmt(r["value"]) if r["value"] is not None else "-"
+            typer.echo(f"{r['run_id']:<34} {r['status'] or '?':<10} {r['primary_metric']}={value:<8} {r['verdict'] or ''}")
+
+    @exp.command("show")
+    def show(run_id: str = typer.Argument(..., help="Run id (a unique prefix is enough)."),
+             as_json: bool = typer.Option(False, "--json", help="Print the run's JSON.")) -> None:
+        """One run: params, metrics, diagnosis and artifact paths."""
+        from tutor.lab.runs import load_run
+
+        data = load_run(run_id)
+        if as_json:
+            _print_json(data)
+        else:
+            _print_result(data)
+
+    @exp.command("compare")
+    def compare(run_a: str = typer.Argument(..., help="Run A's id."), run_b: str = typer.Argument(..., help="Run B's id."),
+                as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+        """A vs B: parameters that differ, metric differences, and both curves on one PNG."""
+        from tutor.lab.compare import compare_runs
+
+        data = compare_runs(run_a, run_b)
+        if as_json:
+            _print_json(data)
+            return
+        typer.echo(f"A = {data['a']}  B = {data['b']}")
+        if data.get("warning"):
+            typer.echo(f"note: {data['warning']}")
+        typer.echo(data["summary"])
+        for key, v in data["params_diff"].items():
+            typer.echo(f"  param  {key:<16} A {_fmt(v['a']):<10} B {_fmt(v['b'])}")
+        for key, v in data["metrics_diff"].items():
+            better = {"a": "A better", "b": "B better", "same": "same"}.get(v.get("better", ""), "")
+            delta = f"{v['delta']:+.4g}" if "delta" in v else ""
+            typer.echo(f"  metric {key:<20} A {_fmt(v['a']):<10} B {_fmt(v['b']):<10} {delta:<10} {better}")
+        if data.get("plot"):
+            typer.echo(f"curves: {data['plot']}")

@@ -78,6 +78,16 @@ class RunContext:
         """Extra named series a recipe wants kept (e.g. per-layer gradient norms, per-width fits)."""
         self.extras.setdefault(name, []).append(row)
 
+    # --- additions (compatible: nothing above changed) ---------------------------------
+    def log_message(self, message: str) -> None:
+        """A short status line for whoever watches the run ("building data", "baseline done")."""
+        self.emit({"type": "log", "message": str(message)})
+
+    def artifact_path(self, filename: str) -> Path:
+        """Where a recipe writes one artifact: inside the run dir, created on demand."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        return self.run_dir / filename
+
 
 class Recipe(ABC):
     name: ClassVar[str]
@@ -86,6 +96,9 @@ class Recipe(ABC):
     # Which metric the diagnosis and `compare` lead with, and whether higher is better.
     primary_metric: ClassVar[str] = "test_accuracy"
     higher_is_better: ClassVar[bool] = True
+    # Accuracy of guessing (0.1 for ten classes, 0.5 for two); the diagnosis uses it to
+    # call a run "underfitting". None for regression recipes.
+    chance_accuracy: ClassVar[float | None] = None
 
     @abstractmethod
     def setup(self, params: RecipeParams, ctx: RunContext) -> None: ...
