@@ -102,8 +102,11 @@ def default_corpus(tmp_path_factory):
         get_settings.cache_clear()
         from knowledge.corpus_default import ensure_default_corpus
 
-        ensure_default_corpus()
+        ensure_default_corpus(show_progress=False)
         yield home
+        from knowledge.store import close_clients
+
+        close_clients()  # release the embedded store's lock for later test modules
         get_settings.cache_clear()
 
 
