@@ -43,3 +43,21 @@ def test_same_seed_same_metrics(tmp_path):
 def test_bad_params_rejected(bad):
     with pytest.raises(ValidationError):
         RECIPES["activations"].Params(**bad)
+
+
+@pytest.mark.integration
+def test_through_the_runner_the_diagnosis_sees_vanishing_gradients(lab_settings):
+    """The real runner (child process, caps, metrics.json): grad_norms reach the diagnosis."""
+    import json
+
+    from tutor.lab.runner import run
+
+    result = run("activations", {"epochs": 1, "width": 16, "activations": ["sigmoid", "relu"]}, settings=lab_settings)
+    assert result.status == "ok", result.reason
+    assert result.metrics["grad_ratio_sigmoid"] < 1e-3 < result.metrics["grad_ratio_relu"]
+    assert result.diagnosis["verdict"] == "vanishing_gradients"
+    assert "sigmoid.linear1" in result.diagnosis["findings"][0]["message"]
+    for name in ("losses", "gradient_norms"):
+        assert open(result.artifacts[name], "rb").read(4) == b"\x89PNG"
+    saved = json.loads((lab_settings.runs_dir / result.run_id / "metrics.json").read_text())
+    assert saved["metrics"]["test_accuracy"] == pytest.approx(result.metrics["test_accuracy"])
