@@ -46,6 +46,16 @@ def _coerce(value: str, entry: dict[str, Any] | None) -> Any:
             for choice in entry["choices"]:
                 if str(choice) == value:
                     return choice
+        if kind == "list":  # --widths 4,16,64 ; --activations relu,gelu
+            items = [v.strip() for v in value.split(",") if v.strip()]
+            item_type = {"int": int, "float": float}.get(entry.get("item_type", ""))
+            out = []
+            for item in items:
+                try:
+                    out.append(item_type(item) if item_type else item)
+                except ValueError:
+                    out.append(item)
+            return out
     except ValueError:
         return value
     return value
@@ -101,7 +111,7 @@ class _Progress:
     def __init__(self, kind: str, params: dict[str, Any]):
         from rich.console import Console
 
-        self.console = Console(stderr=True)
+        self.console = Console(stderr=True, soft_wrap=True)
         self.total = params.get("epochs")
         self.bar = None
         if self.console.is_terminal:
@@ -129,7 +139,7 @@ class _Progress:
             text = event.get("message") or event.get("stage", "")
             if self.bar:
                 self.bar.update(self.task, info=text)
-            else:
+            elif kind == "log":
                 self.console.print(f"[dim]{text}[/dim]", highlight=False)
 
     def close(self) -> None:
@@ -183,7 +193,8 @@ def register(app: typer.Typer) -> None:
         for item in data:
             typer.echo(f"{item['kind']}: {item['summary']}")
             for p in item["params"]:
-                typer.echo(f"    --{p['name'].replace('_', '-'):<14} default {_fmt(p['default']):<8} "
+                default = ",".join(map(str, p["default"])) if isinstance(p["default"], list) else _fmt(p["default"])
+                typer.echo(f"    --{p['name'].replace('_', '-'):<14} default {default:<8} "
                            f"{describe_param(p)}. {p['description']}")
 
     @exp.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

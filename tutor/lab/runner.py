@@ -77,10 +77,18 @@ def param_spec(kind: str) -> list[dict[str, Any]]:
     spec = []
     for name, info in cls.Params.model_fields.items():
         ann = info.annotation
-        entry: dict[str, Any] = {"name": name, "default": info.default, "description": info.description or ""}
+        default = info.get_default(call_default_factory=True)
+        entry: dict[str, Any] = {"name": name, "default": default, "description": info.description or ""}
         if get_origin(ann) is Literal:
             entry["type"] = "choice"
             entry["choices"] = list(get_args(ann))
+        elif get_origin(ann) in (list, tuple):
+            entry["type"] = "list"
+            item = (get_args(ann) or (str,))[0]
+            if get_origin(item) is Literal:
+                entry["choices"] = list(get_args(item))
+            else:
+                entry["item_type"] = getattr(item, "__name__", str(item))
         else:
             entry["type"] = getattr(ann, "__name__", str(ann))
         b = _bounds(info)
@@ -100,15 +108,20 @@ def describe_param(entry: dict[str, Any]) -> str:
         return "one of " + ", ".join(str(c) for c in entry["choices"])
     if entry["type"] == "bool":
         return "true or false"
+    if entry["type"] == "list":
+        items = ("any of " + ", ".join(str(c) for c in entry["choices"])) if entry.get("choices") else (
+            f"{entry.get('item_type', 'value')} values")
+        return f"a comma-separated list ({items})"
     noun = {"int": "an integer", "float": "a number"}.get(entry["type"], f"a {entry['type']}")
     lo, hi = entry.get("min"), entry.get("max")
+    num = lambda v: str(v) if isinstance(v, int) else f"{v:g}"  # noqa: E731 - 2147483647, not 2.15e+09
     if lo is not None and hi is not None and not entry.get("min_exclusive") and not entry.get("max_exclusive"):
-        return f"{noun} between {lo:g} and {hi:g}"
+        return f"{noun} between {num(lo)} and {num(hi)}"
     parts = []
     if lo is not None:
-        parts.append(f"{'greater than' if entry.get('min_exclusive') else 'at least'} {lo:g}")
+        parts.append(f"{'greater than' if entry.get('min_exclusive') else 'at least'} {num(lo)}")
     if hi is not None:
-        parts.append(f"{'less than' if entry.get('max_exclusive') else 'at most'} {hi:g}")
+        parts.append(f"{'less than' if entry.get('max_exclusive') else 'at most'} {num(hi)}")
     return noun + (" " + " and ".join(parts) if parts else "")
 
 
@@ -225,6 +238,11 @@ def _child_main(job: dict, events, cancel_event) -> None:
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # needed for deterministic cuBLAS
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     threading.Thread(target=_watch_parent, args=(job["parent_pid"],), daemon=True).start()
+    import warnings
+
+    # The roadmap's Keras code passes input_shape to Conv2D, which Keras 3 warns about; it runs
+    # as written on purpose, so the warning would only be noise on the learner's terminal.
+    warnings.filterwarnings("ignore", message=".*input_shape.*", category=UserWarning)
 
     def emit(event: dict) -> None:
         # Raw floats on purpose: a nan loss must reach the diagnosis as nan.

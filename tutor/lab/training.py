@@ -99,11 +99,11 @@ def train_classifier(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            total_loss += float(loss) * len(xb)
+            total_loss += float(loss.detach()) * len(xb)
             correct += int(c)
             step += 1
             if step % step_every == 0:
-                ctx.log_step(step, loss=float(loss))  # also where a cancel request is noticed
+                ctx.log_step(step, loss=float(loss.detach()))  # also where a cancel request is noticed
         for layer, norm in layer_grad_norms(model):  # gradients of the epoch's last batch
             ctx.log_series("grad_norms", {"epoch": epoch, "layer": layer, "norm": norm})
         val_loss, val_acc, _ = evaluate(model, data["X_val"], data["y_val"], binary=binary)
