@@ -37,8 +37,11 @@ def tiny_llm(tiny_gguf):
     """SmolLM2-135M through the llamacpp backend (shared: tests must leave it idle)."""
     from tutor.llm.backends.llamacpp import LlamaCppLLM
 
+    # One thread: on a busy 2-core machine a second llama.cpp thread that keeps getting descheduled
+    # makes every barrier wait (measured 10x slower); correctness does not depend on it.
     return LlamaCppLLM(
-        tiny_gguf, context_window=2048, max_new_tokens=TINY_MAX_TOKENS, temperature=0.0, model_name="smollm2-135m"
+        tiny_gguf, n_threads=1, context_window=2048, max_new_tokens=TINY_MAX_TOKENS, temperature=0.0,
+        model_name="smollm2-135m",
     )
 
 
@@ -56,7 +59,7 @@ def openai_server(tiny_gguf, tmp_path_factory):
         sys.executable, "-m", "llama_cpp.server",
         "--model", str(tiny_gguf), "--model_alias", "smollm2-135m",
         "--host", "127.0.0.1", "--port", str(port),
-        "--n_ctx", "2048", "--n_threads", "2",
+        "--n_ctx", "2048", "--n_threads", "1", "--n_threads_batch", "1",
     ]  # fmt: skip
     log = tmp_path_factory.mktemp("server") / "llama_server.log"
     root = f"http://127.0.0.1:{port}"

@@ -88,6 +88,15 @@ class LlamaCppLLM(InProcessLLM):
         """Whether the GGUF's own template has a tool block (else the tutor's fallback prompt is used)."""
         return self._template_tools
 
+    def reset_cache(self) -> None:
+        """Forget the KV cache, so the next request is evaluated from scratch (cold).
+
+        Greedy output is reproducible for a given cache state; a reused prefix evaluates the new
+        tokens in a different batch shape, which can flip a near-tie between two tokens.
+        """
+        with self._serial.turn():
+            self._llama.reset()
+
     def render(self, messages: list[dict], tools: list[dict] | None = None) -> str:
         """The exact prompt text the model sees for these chat messages (and tools)."""
         if not self._template_tools:
