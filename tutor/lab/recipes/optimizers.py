@@ -57,10 +57,11 @@ class OptimizersParams(RecipeParams):
     steps: int = Field(1000, ge=1, le=20000, description="Gradient steps per optimizer.")
     threshold: float = Field(1e-3, gt=0.0, le=10.0, description="Loss counted as 'arrived' for steps_to_threshold.")
     momentum: float = Field(0.9, ge=0.0, lt=1.0, description="Momentum coefficient of the momentum optimizer.")
-    lr_sgd: float | None = Field(None, gt=0.0, le=10.0, description="SGD learning rate (empty: the problem's recommended one).")
-    lr_momentum: float | None = Field(None, gt=0.0, le=10.0, description="Momentum learning rate (empty: recommended).")
-    lr_rmsprop: float | None = Field(None, gt=0.0, le=10.0, description="RMSprop learning rate (empty: recommended).")
-    lr_adam: float | None = Field(None, gt=0.0, le=10.0, description="Adam learning rate (empty: recommended).")
+    # 0 means "the problem's recommended rate" (a plain number keeps the CLI simple: --lr-adam 0.1).
+    lr_sgd: float = Field(0.0, ge=0.0, le=10.0, description="SGD learning rate; 0 = the problem's recommended one (rosenbrock 0.001, ravine 0.035).")
+    lr_momentum: float = Field(0.0, ge=0.0, le=10.0, description="Momentum learning rate; 0 = recommended (rosenbrock 0.001, ravine 0.02).")
+    lr_rmsprop: float = Field(0.0, ge=0.0, le=10.0, description="RMSprop learning rate; 0 = recommended (rosenbrock 0.01, ravine 0.05).")
+    lr_adam: float = Field(0.0, ge=0.0, le=10.0, description="Adam learning rate; 0 = recommended (rosenbrock 0.05, ravine 0.2).")
 
     @field_validator("optimizers")
     @classmethod
