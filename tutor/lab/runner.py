@@ -462,6 +462,10 @@ class RunHandle:
                 pass
 
     def _watch(self) -> None:
+        # Import the plotting stack now, while the child starts, so the result is ready the
+        # moment the run ends (matplotlib's first import takes a second or more).
+        from tutor.lab import plots  # noqa: F401
+
         history: list[dict] = []
         child_result: dict | None = None
         killed: tuple[str, str] | None = None
