@@ -55,7 +55,7 @@ class OptimizersParams(RecipeParams):
         description="Optimizers to race (any of sgd, momentum, rmsprop, adam).",
     )
     steps: int = Field(1000, ge=1, le=20000, description="Gradient steps per optimizer.")
-    threshold: float = Field(1e-3, gt=0.0, le=10.0, description="Loss counted as 'arrived' for steps_to_threshold.")
+    threshold: float = Field(1e-2, gt=0.0, le=10.0, description="Loss counted as 'arrived' for steps_to_threshold (the minimum is 0).")
     momentum: float = Field(0.9, ge=0.0, lt=1.0, description="Momentum coefficient of the momentum optimizer.")
     # 0 means "the problem's recommended rate" (a plain number keeps the CLI simple: --lr-adam 0.1).
     lr_sgd: float = Field(0.0, ge=0.0, le=10.0, description="SGD learning rate; 0 = the problem's recommended one (rosenbrock 0.001, ravine 0.035).")
@@ -150,7 +150,7 @@ class OptimizersRecipe(Recipe):
         fig = new_figure(12, 4.6)
         ax, ax2 = fig.subplots(1, 2)
         x0, x1, y0, y1 = self.box
-        gx, gy = np.meshgrid(np.linspace(x0, x1, 300), np.linspace(y0, y1, 300))
+        gx, gy = np.meshgrid(np.linspace(x0, x1, 200), np.linspace(y0, y1, 200))
         gz = self.fn(torch.tensor(gx), torch.tensor(gy)).numpy()
         levels = np.logspace(math.log10(max(gz.min(), 1e-3)), math.log10(gz.max()), 25)
         ax.contour(gx, gy, gz, levels=levels, cmap="viridis", alpha=0.6, linewidths=0.7)
