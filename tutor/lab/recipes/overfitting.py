@@ -54,7 +54,7 @@ class OverfittingParams(RecipeParams):
         "memorising them is overfitting at its clearest). Validation and test labels stay clean.",
     )
     hidden: int = Field(256, ge=16, le=2048, description="Units in each of the two hidden layers (big, on purpose).")
-    epochs: int = Field(40, ge=1, le=500, description="Passes over the training digits.")
+    epochs: int = Field(30, ge=1, le=500, description="Passes over the training digits.")
     lr: float = Field(3e-3, gt=0.0, le=1.0, description="Adam learning rate.")
     batch_size: int = Field(32, ge=1, le=1000, description="Examples per gradient step.")
     dropout: float = Field(0.5, ge=0.0, le=0.9, description="Dropout probability on hidden units (dropout remedy).")
