@@ -71,3 +71,27 @@ def test_run_show_and_compare_from_the_command_line(tmp_path):
     assert os.path.exists(data["plot"])
     listed = tutor("runs", "--json", home=tmp_path)
     assert {r["run_id"] for r in json.loads(listed.stdout)} == {a["run_id"], b["run_id"]}
+
+
+@pytest.mark.slow
+def test_ctrl_c_cancels_the_run_cleanly(tmp_path):
+    import signal
+    import time
+
+    env = {**os.environ, "TUTOR_HOME": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+    # Its own session, so the SIGINT below reaches the CLI and its run process, as a
+    # terminal's Ctrl-C does, and nothing else.
+    proc = subprocess.Popen([sys.executable, "-m", "tutor.cli", "experiment", "run", "cnn", "--epochs", "200", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    deadline = time.monotonic() + 240
+    for line in proc.stderr:
+        if line.startswith("epoch 1/200"):
+            os.killpg(proc.pid, signal.SIGINT)
+            break
+        assert time.monotonic() < deadline
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    record = json.loads(out)
+    assert record["status"] == "cancelled" and len(record["history"]) < 200
+    assert "Traceback" not in err and f"error: run {record['run_id']} ended cancelled" in err

@@ -44,3 +44,13 @@ def test_keras_framework_pins_the_roadmap_code():
         validate_params("cnn", {"framework": "keras", "filters": 8})
     with pytest.raises(TutorError, match="dropout must be a number between 0 and 0.9"):
         validate_params("cnn", {"dropout": 1.5})
+
+
+def test_diagnosis_of_a_real_run_that_barely_learns(lab_settings):
+    from tutor.lab.runner import run
+
+    result = run("cnn", {"optimizer": "sgd", "lr": 0.0001, "epochs": 3, "augmentation": False})
+    assert result.status == "ok"
+    assert result.metrics["test_accuracy"] < 0.3
+    assert result.diagnosis["verdict"] == "underfitting"
+    assert "close to guessing" in result.diagnosis["summary"]
