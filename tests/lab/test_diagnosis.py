@@ -74,6 +74,14 @@ def test_still_improving_at_the_end():
     assert d["suggestions"] == ["Run more epochs."]
 
 
+def test_tiny_late_gains_on_a_solved_task_count_as_converged():
+    # Real rnn run: 100% accuracy, val loss 0.003 -> 0.0018 in the last epoch.
+    val = [0.69, 0.05, 0.008, 0.003, 0.0018]
+    d = diagnose(rows([0.69, 0.2, 0.01, 0.004, 0.002], val, val_acc=[0.55, 0.98, 1.0, 1.0, 1.0]), chance_accuracy=0.5)
+    assert d["verdict"] == "converged"
+    assert "epoch 3" in d["summary"]
+
+
 def test_vanishing_gradients_from_grad_norm_series():
     norms = []
     for epoch in (1, 2):
