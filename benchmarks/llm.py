@@ -106,66 +106,82 @@ class Timer:
         }
 
 
-def bench_raw(gguf: Path, render, threads: int, ctx: int, max_tokens: int, repeats: int) -> dict:
+class RawRunner:
     """Plain llama-cpp-python on the same prompt tokens: the ceiling the tutor is compared with."""
-    from llama_cpp import Llama
 
-    t0 = time.perf_counter()
-    llama = Llama(model_path=str(gguf), n_ctx=ctx, n_threads=threads, n_threads_batch=threads, verbose=False)
-    load_s = time.perf_counter() - t0
+    name = "raw llama-cpp-python"
 
-    def count(text: str) -> int:
-        return len(llama.tokenize(text.encode(), add_bos=False, special=True))
+    def __init__(self, gguf: Path, render, threads: int, ctx: int, max_tokens: int) -> None:
+        from llama_cpp import Llama
 
-    def run(messages: list[dict]) -> tuple[dict, str]:
-        tokens = llama.tokenize(render(messages).encode(), add_bos=False, special=True)
+        t0 = time.perf_counter()
+        self.llama = Llama(model_path=str(gguf), n_ctx=ctx, n_threads=threads, n_threads_batch=threads, verbose=False)
+        self.load_s = time.perf_counter() - t0
+        self.render, self.max_tokens = render, max_tokens
+
+    def count(self, text: str) -> int:
+        return len(self.llama.tokenize(text.encode(), add_bos=False, special=True))
+
+    def reset(self) -> None:
+        self.llama.reset()
+
+    def prompt_tokens(self) -> int:
+        return self.count(self.render(rag_messages()))
+
+    def run(self, messages: list[dict]) -> tuple[dict, str]:
+        tokens = self.llama.tokenize(self.render(messages).encode(), add_bos=False, special=True)
         timer = Timer()
-        for chunk in llama.create_completion(tokens, max_tokens=max_tokens, temperature=0.0, repeat_penalty=1.0,
-                                             stream=True):
+        for chunk in self.llama.create_completion(tokens, max_tokens=self.max_tokens, temperature=0.0,
+                                                  repeat_penalty=1.0, stream=True):
             timer.piece(chunk["choices"][0]["text"])
         timer.done()
-        return timer.result(count(timer.text)), timer.text
-
-    runs = []
-    for _ in range(repeats):
-        llama.reset()  # empty KV: the first turn is cold
-        first, answer = run(rag_messages())
-        follow, _ = run([*rag_messages(), {"role": "assistant", "content": answer}, {"role": "user", "content": FOLLOW_UP}])
-        runs.append((first, follow))
-    return summarise("raw llama-cpp-python", load_s, runs, prompt_tokens=count(render(rag_messages())))
+        return timer.result(self.count(timer.text)), timer.text
 
 
-def bench_tutor_llamacpp(gguf: Path, threads: int, ctx: int, max_tokens: int, repeats: int) -> tuple[dict, object]:
-    from llama_index.core.base.llms.types import ChatMessage
+class TutorRunner:
+    """A tutor backend (any ``TutorLLM``) driven through llama-index's ``stream_chat``."""
 
-    from tutor.llm.backends.llamacpp import LlamaCppLLM
+    def __init__(self, name: str, llm, load_s: float, reset=None) -> None:
+        self.name, self.llm, self.load_s, self._reset = name, llm, load_s, reset
 
-    t0 = time.perf_counter()
-    llm = LlamaCppLLM(gguf, n_threads=threads, context_window=ctx, max_new_tokens=max_tokens, temperature=0.0,
-                      model_name="bench")
-    load_s = time.perf_counter() - t0
-    return bench_tutor("tutor llamacpp", llm, load_s, repeats, reset=llm.llama.reset, chat_message=ChatMessage), llm
+    def reset(self) -> None:
+        if self._reset is not None:
+            self._reset()
 
+    def prompt_tokens(self) -> int:
+        return self.llm.count_tokens(self.llm.render(rag_messages()))
 
-def bench_tutor(name: str, llm, load_s: float, repeats: int, *, reset=None, chat_message=None) -> dict:
-    from llama_index.core.base.llms.types import ChatMessage
+    def run(self, messages: list[dict]) -> tuple[dict, str]:
+        from llama_index.core.base.llms.types import ChatMessage
 
-    def run(messages: list[dict]) -> tuple[dict, str]:
         timer = Timer()
-        for r in llm.stream_chat([ChatMessage(role=m["role"], content=m["content"]) for m in messages]):
+        for r in self.llm.stream_chat([ChatMessage(role=m["role"], content=m["content"]) for m in messages]):
             timer.piece(r.delta or "")
         timer.done()
-        return timer.result(llm.count_tokens(timer.text)), timer.text
+        return timer.result(self.llm.count_tokens(timer.text)), timer.text
 
-    runs = []
-    for _ in range(repeats):
-        if reset is not None:
-            reset()
-        first, answer = run(rag_messages())
-        follow, _ = run([*rag_messages(), {"role": "assistant", "content": answer}, {"role": "user", "content": FOLLOW_UP}])
-        runs.append((first, follow))
-    prompt_tokens = llm.count_tokens(llm.render(rag_messages()))
-    return summarise(name, load_s, runs, prompt_tokens=prompt_tokens)
+
+def _prompt_evals(runner) -> int | None:
+    """Prompt tokens llama.cpp has evaluated so far (None for non-llama.cpp backends)."""
+    llama = getattr(runner, "llama", None) or getattr(getattr(runner, "llm", None), "llama", None)
+    if llama is None:
+        return None
+    import llama_cpp
+
+    return llama_cpp.llama_perf_context(llama._ctx.ctx).n_p_eval
+
+
+def conversation(runner) -> tuple[dict, dict]:
+    """Cold first turn from an empty KV cache, then a follow-up question in the same conversation."""
+    runner.reset()
+    first, answer = runner.run(rag_messages())
+    follow_messages = [*rag_messages(), {"role": "assistant", "content": answer}, {"role": "user", "content": FOLLOW_UP}]
+    before = _prompt_evals(runner)
+    follow, _ = runner.run(follow_messages)
+    # How much of the follow-up prompt was actually evaluated: proof the shared prefix was reused,
+    # independent of how busy the machine is.
+    follow["evaluated_tokens"] = None if before is None else _prompt_evals(runner) - before
+    return first, follow
 
 
 def summarise(name: str, load_s: float, runs: list[tuple[dict, dict]], *, prompt_tokens: int) -> dict:
@@ -178,6 +194,9 @@ def summarise(name: str, load_s: float, runs: list[tuple[dict, dict]], *, prompt
         "ttft_follow_up_s": med(r[1]["ttft_s"] for r in runs),
         "decode_tok_s": med(r[0]["decode_tok_s"] for r in runs),
         "tokens_generated": med(r[0]["tokens"] for r in runs),
+        "follow_up_evaluated_tokens": (
+            med(r[1]["evaluated_tokens"] for r in runs) if runs[0][1].get("evaluated_tokens") is not None else None
+        ),
         "repeats": len(runs),
     }
 
@@ -204,20 +223,30 @@ def main(argv: list[str] | None = None) -> int:
     print(f"model {preset.name} ({gguf}), {threads} threads, {args.repeats} repeats, {args.max_tokens} tokens/turn",
           file=sys.stderr)
 
-    results = []
-    tutor, llm = bench_tutor_llamacpp(gguf, threads, args.context, args.max_tokens, args.repeats)
-    # The baseline renders with the very same template so both runs see identical tokens.
-    render = llm.render
-    raw = bench_raw(gguf, render, threads, args.context, args.max_tokens, args.repeats)
-    results += [raw, tutor]
-    del llm
+    from tutor.llm.backends.llamacpp import LlamaCppLLM
+
+    t0 = time.perf_counter()
+    llm = LlamaCppLLM(gguf, n_threads=threads, context_window=args.context, max_new_tokens=args.max_tokens,
+                      temperature=0.0, model_name=preset.name)
+    runners = [TutorRunner("tutor llamacpp", llm, time.perf_counter() - t0, reset=llm.reset_cache)]
+    # The baseline renders with the very same template, so both see identical prompt tokens.
+    runners.insert(0, RawRunner(gguf, llm.render, threads, args.context, args.max_tokens))
     if args.transformers:
         from tutor.llm.backends.transformers_backend import TransformersLLM
 
         t0 = time.perf_counter()
         hf = TransformersLLM(gguf.parent, load_kwargs={"gguf_file": gguf.name}, context_window=args.context,
-                             max_new_tokens=args.max_tokens, temperature=0.0, model_name="bench-hf")
-        results.append(bench_tutor("tutor transformers", hf, time.perf_counter() - t0, args.repeats))
+                             max_new_tokens=args.max_tokens, temperature=0.0, model_name=f"{preset.name}-hf")
+        runners.append(TutorRunner("tutor transformers", hf, time.perf_counter() - t0))
+
+    # Backends take turns within each repeat, so a change in machine load hits all of them alike.
+    runs: dict[str, list] = {r.name: [] for r in runners}
+    for i in range(args.repeats):
+        for runner in runners:
+            runs[runner.name].append(conversation(runner))
+        print(f"repeat {i + 1}/{args.repeats} done", file=sys.stderr)
+    results = [summarise(r.name, r.load_s, runs[r.name], prompt_tokens=r.prompt_tokens()) for r in runners]
+    raw, tutor = results[0], results[1]
 
     ratio = tutor["decode_tok_s"] / raw["decode_tok_s"]
     targets = {
@@ -226,12 +255,14 @@ def main(argv: list[str] | None = None) -> int:
         "ttft_follow_up_s": {"value": tutor["ttft_follow_up_s"], "target": "<= 0.5", "ok": tutor["ttft_follow_up_s"] <= 0.5},
     }
 
-    header = f"{'backend':<22} {'load s':>7} {'prompt tok':>10} {'TTFT cold s':>12} {'TTFT follow s':>14} {'decode tok/s':>13}"
+    header = (f"{'backend':<22} {'load s':>7} {'prompt tok':>10} {'TTFT cold s':>12} {'TTFT follow s':>14} "
+              f"{'follow eval tok':>16} {'decode tok/s':>13}")
     print(header)
     print("-" * len(header))
     for r in results:
+        evals = r["follow_up_evaluated_tokens"]
         print(f"{r['backend']:<22} {r['load_s']:>7.2f} {r['prompt_tokens']:>10d} {r['ttft_cold_s']:>12.3f} "
-              f"{r['ttft_follow_up_s']:>14.3f} {r['decode_tok_s']:>13.1f}")
+              f"{r['ttft_follow_up_s']:>14.3f} {'-' if evals is None else int(evals):>16} {r['decode_tok_s']:>13.1f}")
     print()
     for name, t in targets.items():
         print(f"{name:<18} {t['value']:>8.3f}  target {t['target']:<7} {'PASS' if t['ok'] else 'MISS'}")

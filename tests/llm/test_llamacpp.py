@@ -204,7 +204,7 @@ def test_async_forms(tiny_llm):
 def test_default_model_makes_a_real_tool_call(qwen_gguf):
     from tutor.llm.backends.llamacpp import LlamaCppLLM
 
-    llm = LlamaCppLLM(qwen_gguf, context_window=2048, max_new_tokens=64, temperature=0.0, model_name="qwen")
+    llm = LlamaCppLLM(qwen_gguf, n_threads=1, context_window=2048, max_new_tokens=64, temperature=0.0, model_name="qwen")
     assert llm.template_renders_tools  # Qwen's own template lays out the tools
     reply = llm.chat_with_tools(
         TOOLS,
