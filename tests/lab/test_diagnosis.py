@@ -57,6 +57,13 @@ def test_diverged_on_exploding_loss():
     assert "40" in d["summary"]
 
 
+def test_a_loss_that_ends_above_its_start_is_diverging():
+    # Real cnn run with SGD+momentum at lr 1.0: accuracy at chance, loss creeping up.
+    d = diagnose(rows([1.91, 2.10, 2.15, 2.26]), chance_accuracy=0.1, params={"lr": 1.0})
+    assert d["verdict"] == "diverged"
+    assert "1.91" in d["summary"] and "2.26" in d["summary"]
+
+
 def test_underfitting_near_chance_accuracy():
     train = [2.30, 2.29, 2.29, 2.28, 2.28, 2.28]
     d = diagnose(rows(train, train, val_acc=[0.1, 0.11, 0.12, 0.12, 0.12, 0.12]), chance_accuracy=0.1,

@@ -21,6 +21,7 @@ from typing import Any, Iterable
 
 # Thresholds, named so the rules below read as sentences.
 EXPLODE_FACTOR = 3.0  # final loss this many times its best (and above its start) = exploding
+RISE_FACTOR = 1.15  # or above its start and 15% above its best = the steps make it worse
 OVERFIT_RISE = 0.10  # val loss this fraction above its minimum at the end
 OVERFIT_TRAIN_DROP = 0.05  # ...while train loss kept falling by at least this fraction
 STALL_FRACTION = 0.85  # loss ended above this fraction of where it started = barely learned
@@ -140,13 +141,16 @@ def diagnose(
         return {"verdict": "diverged", "summary": summary, "findings": findings, "suggestions": suggestions}
     if len(train) >= 2:
         best = min(train)
-        if train[-1] > EXPLODE_FACTOR * max(best, 1e-12) and train[-1] > train[0]:
+        # Ending above where it started (and clearly above its best) means the updates made
+        # the model worse: the signature of a too-large step, whether it blows up or not.
+        if train[-1] > train[0] and (train[-1] > EXPLODE_FACTOR * max(best, 1e-12) or train[-1] > RISE_FACTOR * best):
             find("diverged", f"Training loss rose from {_fmt(train[0])} to {_fmt(train[-1])} "
                  f"(best was {_fmt(best)}).", _epoch_of(history, train_key, len(train) - 1))
             suggest("Lower the learning rate (try a tenth of it).", "lr")
             summary = (
-                f"Training diverged{status_note}: the training loss climbed from {_fmt(train[0])} to {_fmt(train[-1])} "
-                f"after reaching {_fmt(best)}. Each update overshot; reduce the learning rate."
+                f"Training diverged{status_note}: the training loss ended at {_fmt(train[-1])}, above where it started "
+                f"({_fmt(train[0])}; its best was {_fmt(best)}). The updates overshoot instead of descending; "
+                f"reduce the learning rate."
             )
             return {"verdict": "diverged", "summary": summary, "findings": findings, "suggestions": suggestions}
 
