@@ -16,8 +16,8 @@ What is measured: curves are evaluated in eval mode on clean images, so train an
 are comparable. Training accuracy counts the training digits whose labels are right (the
 mirror of validation accuracy); ``memorized_noisy_labels`` is the share of wrongly labelled
 digits for which the net predicts the wrong label it was shown -- memorisation, in one number.
-The headline metrics are those of the chosen remedy; in ``compare`` mode, of the variant with
-the best validation accuracy (every variant's numbers are kept as ``<variant>_<metric>``).
+The headline metrics (and the plain curve keys) are those of the chosen remedy; in ``compare``
+and ``none`` mode, of the baseline. Every variant's numbers are kept as ``<variant>_<metric>``.
 
 Why one run trains the baseline beside the remedy (and ``compare`` trains them all): the
 lesson is a difference, and differences are only meaningful on the same data split, the same
@@ -113,9 +113,10 @@ class OverfittingRecipe(Recipe):
         self.x_val, self.y_val = torch.tensor(split.X_val), torch.tensor(split.y_val)
         self.x_test, self.y_test = torch.tensor(split.X_test), torch.tensor(split.y_test)
         self.variants = _variants(params.remedy)
-        # The variant whose numbers head the result (and fill the plain train_/val_ keys). In
-        # compare mode that is decided after training: the best validation accuracy wins.
-        self.headline = {"none": "baseline", "compare": None}.get(params.remedy, params.remedy)
+        # The variant whose numbers head the result and fill the plain train_/val_ curve keys the
+        # diagnosis reads: the chosen remedy, or in compare mode the baseline -- the problem the
+        # comparison is about -- so the diagnosis text and the headline numbers describe one model.
+        self.headline = params.remedy if params.remedy in REMEDIES or params.remedy == "all" else "baseline"
         self.models, self.opts = {}, {}
         for v in self.variants:
             torch.manual_seed(params.seed)  # identical initial weights for every variant
@@ -171,9 +172,7 @@ class OverfittingRecipe(Recipe):
                                        "train_accuracy": tr_acc, "val_accuracy": va_acc})
                 keys = {"train_loss": tr_loss, "val_loss": va_loss, "train_accuracy": tr_acc, "val_accuracy": va_acc}
                 row |= {f"{k}_{v}": val for k, val in keys.items()}
-                if v == (self.headline or "baseline"):
-                    # The plain keys the diagnosis reads: the chosen remedy's curves, or in compare
-                    # mode the baseline's (its overfitting is what the comparison is about).
+                if v == self.headline:
                     row |= keys
                 if va_loss < best[v][0]:
                     best[v] = (va_loss, copy.deepcopy(net.state_dict()), epoch)
@@ -198,8 +197,6 @@ class OverfittingRecipe(Recipe):
                 "memorized_noisy_labels": self._memorized(v),
             }
             metrics |= {f"{v}_{k}": val for k, val in self.final[v].items()}
-        if self.headline is None:
-            self.headline = max(self.variants, key=lambda v: self.final[v]["val_accuracy"])
         for v in self.variants:
             self.ctx.log_series("variants", {"variant": v, "headline": v == self.headline, **self.final[v]})
         metrics |= self.final[self.headline]
