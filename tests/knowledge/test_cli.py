@@ -79,5 +79,8 @@ def test_ingest_user_files_then_search_json_builds_default_corpus(kb_home, tmp_p
     assert out.returncode == 0, out.stderr[-2000:]
     assert " 0 added" in out.stdout and "0 updated" in out.stdout and "chunks embedded" in out.stdout
     assert all(" 0 chunks embedded" in line for line in out.stdout.splitlines() if "chunks embedded" in line)
+    # --docs harvests an installed package into its own scope; already there, so nothing to embed.
+    out = tutor("ingest", "--docs", "torch.utils.data")
+    assert out.returncode == 0 and "docs (docs:torch.utils.data): 0 added" in out.stdout, out.stderr[-2000:]
     user = json.loads(tutor("search", "minimax game", "--json", "--feed", "user", "--top-k", "1").stdout)["results"]
     assert user and user[0]["source"].endswith("gan.md")
