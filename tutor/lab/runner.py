@@ -14,6 +14,13 @@ thread in the parent relays the events, enforces the wall-time cap and an RSS me
 (psutil; RLIMIT_AS is useless with torch, which reserves far more address space than it
 uses), handles cancellation, and finally writes ``metrics.json``, the curves PNG and the
 diagnosis itself, so even a killed run leaves a complete record.
+
+Notes for callers:
+- ``on_event`` is called from the watcher thread; ``events()`` is for one consumer.
+- The wall-time cap counts from process start (imports included).
+- Runs use the "spawn" start method, which re-imports the launching program's main module
+  in the child: keep a ``if __name__ == "__main__":`` guard there, and keep heavy imports
+  (Gradio, the LLM) out of its top level so they do not slow every run's start.
 """
 
 from __future__ import annotations
@@ -209,6 +216,22 @@ def write_json(path: Path, data: dict) -> None:
 # --- the child process -------------------------------------------------------------------------
 
 
+def _plain(value: Any) -> Any:
+    """Numpy/torch values -> python ones, so the result always pickles across the queue
+    (an unpicklable item would be dropped silently by multiprocessing's feeder thread)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if hasattr(value, "tolist"):
+        return _plain(value.tolist())
+    if hasattr(value, "item"):
+        return _plain(value.item())
+    return str(value)
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -312,8 +335,8 @@ def _child_main(job: dict, events, cancel_event) -> None:
             except Exception:  # noqa: BLE001 - cleanup must not hide the result
                 pass
     events.put({
-        "type": "_result", "status": status, "reason": reason, "metrics": dict(metrics),
-        "artifacts": {str(k): str(v) for k, v in artifacts.items()}, "extras": ctx.extras if ctx else {},
+        "type": "_result", "status": status, "reason": reason, "metrics": _plain(dict(metrics)),
+        "artifacts": {str(k): str(v) for k, v in artifacts.items()}, "extras": _plain(ctx.extras if ctx else {}),
         "device": device,
     })
     events.close()
@@ -462,6 +485,27 @@ class RunHandle:
                 pass
 
     def _watch(self) -> None:
+        # Whatever happens in here, waiters get a result: a hung chat is the one thing a run may not cause.
+        try:
+            self._watch_run()
+        except BaseException as exc:  # noqa: BLE001
+            if self._process.is_alive():
+                _kill_tree(self._process)
+            self._result = RunResult(
+                run_id=self.run_id, kind=self.kind, params=self.params, status="failed",
+                reason=f"the run's watcher failed: {_one_line(exc)}", started_at=self.started_at,
+                duration_s=round(time.monotonic() - self._started, 3), framework=self.framework,
+                run_dir=str(self.run_dir),
+            )
+            try:
+                write_json(self.run_dir / METRICS_FILE, self._result.to_json())
+            except OSError:
+                pass
+            self._deliver({"type": "done", "status": "failed", "result": self._result.to_json()})
+        finally:
+            self._done.set()
+
+    def _watch_run(self) -> None:
         # Import the plotting stack now, while the child starts, so the result is ready the
         # moment the run ends (matplotlib's first import takes a second or more).
         from tutor.lab import plots  # noqa: F401
@@ -534,7 +578,6 @@ class RunHandle:
             reason = f"{reason} after epoch {history[-1].get('epoch')}"
         self._result = self._finish(status, reason, history, child_result or {})
         self._deliver({"type": "done", "status": status, "result": self._result.to_json()})
-        self._done.set()
 
     def _finish(self, status: str, reason: str | None, history: list[dict], child: dict) -> RunResult:
         from tutor.lab import plots
@@ -554,8 +597,12 @@ class RunHandle:
             artifacts["tensorboard"] = str(tb)
         if (self.run_dir / "error.log").is_file():
             artifacts["error_log"] = str(self.run_dir / "error.log")
-        diagnosis = diagnose(history, metrics=metrics, extras=extras, chance_accuracy=self._recipe.chance_accuracy,
-                             params=self.params, status=status)
+        try:
+            diagnosis = diagnose(history, metrics=metrics, extras=extras,
+                                 chance_accuracy=self._recipe.chance_accuracy, params=self.params, status=status)
+        except Exception as exc:  # noqa: BLE001 - odd curves must not cost the result
+            diagnosis = {"verdict": "unknown", "summary": f"The curves could not be read ({_one_line(exc)}).",
+                         "findings": [], "suggestions": []}
         result = RunResult(
             run_id=self.run_id, kind=self.kind, params=self.params, status=status, reason=reason,
             metrics=metrics, history=history, extras=extras, artifacts=artifacts, diagnosis=diagnosis,
