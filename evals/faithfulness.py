@@ -78,6 +78,7 @@ def run(
     most_relevant: Literal["first", "last"] = "first",
     cases: list[FaithCase] | None = None,
     progress: bool = True,
+    on_row: Any | None = None,
 ) -> dict:
     """Ask every question once; return the report dict (rates, per-question rows)."""
     from tutor.agent.ask import ask
@@ -116,6 +117,8 @@ def run(
                 "answer": answer.answer,
             }
         )
+        if on_row is not None:
+            on_row(rows)
     n = len(rows) or 1
     given = [r for r in rows if r["given"]]
     return {
@@ -202,7 +205,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(calibrate_gate(), indent=2))
         return 0
     t0 = time.perf_counter()
-    report = run(load_llm(), args.limit, style=args.style, most_relevant=args.order)
+    on_row = None
+    if args.json_path:
+        # Partial results land on disk after every question, so a long run cut short still counts.
+        on_row = lambda rows: write_json(args.json_path, {"partial": True, "rows": rows})  # noqa: E731
+    report = run(load_llm(), args.limit, style=args.style, most_relevant=args.order, on_row=on_row)
     report["wall_s"] = round(time.perf_counter() - t0, 1)
     print_report(report)
     if args.json_path:

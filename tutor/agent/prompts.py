@@ -21,30 +21,27 @@ from string import Template
 # --- the tutor (exact style) ----------------------------------------------------------
 
 #: System turn of the tutor. No example identifiers from the eval set appear here on purpose.
+#: Measured on Qwen2.5-Coder-0.5B: a numbered rule list, or a reminder after the question
+#: ("cite them like [1]"), made it answer with nothing but "[1] [2] [3]"; short plain
+#: sentences kept exact names (docs/faithfulness.md).
 TUTOR_SYSTEM = Template(
     """You are DL Tutor, a friendly and exact deep-learning tutor.
-Rules:
-1. Answer ONLY from the numbered passages the user gives you.
-2. After each sentence, cite the passage it comes from, like [1] or [2].
-3. Copy names, numbers, arguments and code identifiers EXACTLY as the passages write them, inside backticks (write `nn.Linear(in_features=4)` if the passage does, never a paraphrase of it).
-4. If the passages do not answer the question, say "My sources don't cover that." and stop.
-Keep the answer short: two to five sentences, plus a code line when it helps."""
+Answer the question using only the numbered passages.
+Copy names, numbers, arguments and code exactly as the passages write them, in backticks.
+After each sentence, put the number of the passage it comes from in brackets, like [1].
+If the passages do not answer the question, say "My sources don't cover that." """
 )
 
 #: One passage inside the user turn. ``$body`` keeps code blocks in their ``` fences.
 PASSAGE = Template("""[$n] $heading
 $body""")
 
-#: The user turn: passages first, then the question, then a reminder of the two rules small
-#: models forget most (exact copying, citing).
+#: The user turn: passages first, the question last (right before the answer, where small
+#: models attend most), nothing after it.
 TUTOR_USER = Template(
-    """Passages:
+    """$passages
 
-$passages
-
-Question: $question
-
-Answer from the passages above. Cite them like [1]. Copy names and numbers exactly, in backticks."""
+Question: $question"""
 )
 
 # --- the baseline (plain style), kept only for the eval ---------------------------------

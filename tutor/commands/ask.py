@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
 def ask_command(
     question: str = typer.Argument(..., help="The question, in quotes."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of streaming text."),
-    top_k: Optional[int] = typer.Option(None, "--top-k", min=1, max=100, help="Passages to retrieve (default: settings.top_k)."),
+    top_k: Optional[int] = typer.Option(None, "--top-k", help="Passages to retrieve, 1 to 100 (default: settings.top_k)."),
     feed: Optional[str] = typer.Option(None, "--feed", help="Only search one feed: roadmap, papers, docs or user."),
 ) -> None:
     from tutor.agent.ask import ask
@@ -38,6 +38,8 @@ def ask_command(
         raise TutorError('The question is empty; ask something, e.g. tutor ask "What does dropout do?".')
     if feed is not None and feed not in FEEDS:
         raise TutorError(f"Unknown feed '{feed}'; choose one of: {', '.join(FEEDS)}.")
+    if top_k is not None and not 1 <= top_k <= 100:
+        raise TutorError(f"--top-k must be between 1 and 100, got {top_k}.")
 
     _ensure_corpus()
     if as_json:
