@@ -44,7 +44,11 @@ def test_batching_keeps_input_order(kb_home):
     encoder = get_encoder()
     together = encoder.encode(TEXTS, batch_size=2)
     alone = np.stack([encoder.encode([t])[0] for t in TEXTS])
-    assert np.allclose(together, alone, atol=2e-2)
+    # Dynamic int8 quantisation picks activation scales per batch, so batched vectors differ
+    # slightly from single ones; they must still be the same texts, in the same order.
+    cosine = (together * alone).sum(1)
+    assert cosine.min() > 0.97, cosine
+    assert list(np.argmax(together @ alone.T, axis=1)) == list(range(len(TEXTS)))
 
 
 def test_llama_index_interface(kb_home):

@@ -19,7 +19,7 @@ def test_roadmap_sections_are_heading_paths():
     # Python comments inside the snippets are not headings.
     assert not any("Define the model" in s for s in sections)
     cnn_text = "\n".join(n.text for n in nodes if n.metadata["section"] == cnn)
-    assert "keras.layers.Conv2D" in cnn_text
+    assert "layers.Conv2D(32, (3, 3)" in cnn_text and "model.summary()" in cnn_text
 
 
 def test_code_blocks_are_never_split():
