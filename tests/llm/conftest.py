@@ -39,10 +39,12 @@ def tiny_llm(tiny_gguf):
 
     # One thread: on a busy 2-core machine a second llama.cpp thread that keeps getting descheduled
     # makes every barrier wait (measured 10x slower); correctness does not depend on it.
-    return LlamaCppLLM(
+    llm = LlamaCppLLM(
         tiny_gguf, n_threads=1, context_window=2048, max_new_tokens=TINY_MAX_TOKENS, temperature=0.0,
         model_name="smollm2-135m",
     )
+    yield llm
+    llm.close()  # freed before interpreter shutdown, when llama-cpp-python's __del__ can no longer run cleanly
 
 
 @pytest.fixture(scope="session")

@@ -211,6 +211,7 @@ def test_default_model_makes_a_real_tool_call(qwen_gguf):
         user_msg="Please train a small CNN for me and show me its learning curves.",
         chat_history=[ChatMessage(role=MessageRole.SYSTEM, content="You are a deep-learning tutor. Use tools when asked to run something.")],
     )
+    llm.close()
     (call,) = llm.get_tool_calls_from_response(reply)
     assert call.tool_name == "run_experiment"
     assert str(call.tool_kwargs.get("kind", "")).lower() == "cnn"

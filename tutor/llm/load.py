@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import threading
 
 from tutor.config import Settings, get_settings
@@ -52,6 +53,17 @@ def load_llm(settings: Settings | None = None) -> TutorLLM:
 
 _cache: dict[tuple, TutorLLM] = {}
 _cache_lock = threading.Lock()
+
+
+def reset_llm() -> None:
+    """Drop the process-wide LLM (the next get_llm() loads afresh)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+# Free the model while the interpreter is still whole: llama-cpp-python's finaliser fails noisily
+# when it only runs during module teardown.
+atexit.register(reset_llm)
 
 
 def _key(settings: Settings) -> tuple:

@@ -66,6 +66,7 @@ class GenOptions(BaseModel):
     max_tokens: int = Field(ge=1, description="Most new tokens to generate.")
     temperature: float = Field(ge=0.0, description="0 = greedy.")
     stop: list[str] = Field(default_factory=list, description="Generation ends before any of these strings.")
+    tool_required: bool = Field(False, description="Ask for a tool call (servers with native tools honour it).")
 
 
 def tool_specs(tools: Sequence[Any] | None) -> list[dict] | None:
@@ -248,9 +249,10 @@ class TutorLLM(FunctionCallingLLM):
     def _stream(self, messages: Sequence[ChatMessage], kwargs: dict) -> Iterator[ChatResponse]:
         kwargs = dict(kwargs)
         specs = tool_specs(kwargs.pop("tools", None))
-        kwargs.pop("tool_required", None)
+        tool_required = bool(kwargs.pop("tool_required", False)) and bool(specs)
         kwargs.pop("tool_choice", None)
         options = self._options(kwargs)
+        options.tool_required = tool_required
         dicts = to_dict_messages(self._chat_messages(messages), arguments_as_json=self._arguments_as_json())
         pieces = self._generate(messages=dicts, prompt=None, tools=specs, options=options)
         text = ""

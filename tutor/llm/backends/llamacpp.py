@@ -88,6 +88,13 @@ class LlamaCppLLM(InProcessLLM):
         """Whether the GGUF's own template has a tool block (else the tutor's fallback prompt is used)."""
         return self._template_tools
 
+    def close(self) -> None:
+        """Free the model now (instead of at garbage collection / interpreter exit)."""
+        with self._serial.turn():
+            if self._llama is not None:
+                self._llama.close()
+                self._llama = None
+
     def reset_cache(self) -> None:
         """Forget the KV cache, so the next request is evaluated from scratch (cold).
 

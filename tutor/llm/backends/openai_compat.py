@@ -104,6 +104,8 @@ class OpenAICompatLLM(TutorLLM):
             if messages is not None:
                 if tools:
                     common["tools"] = tools
+                    if options.tool_required:
+                        common["tool_choice"] = "required"
                 stream = self._client.chat.completions.create(messages=messages, **common)
             else:
                 stream = self._client.completions.create(prompt=prompt or "", **common)
