@@ -118,7 +118,10 @@ class Ledger:
 
 def fingerprint(settings: Settings) -> str:
     """Settings that change the nodes or vectors; when they change, everything is re-embedded."""
-    return f"{settings.embed_model}|{settings.chunk_size}|{settings.chunk_overlap}|parser-1"
+    from knowledge.embed import EXPORT_VERSION
+
+    export = EXPORT_VERSION if settings.embed_backend == "onnx-int8" else ""
+    return f"{settings.embed_model}|{settings.embed_backend}{export}|{settings.chunk_size}|{settings.chunk_overlap}|parser-1"
 
 
 def content_hash(docs: Sequence[Document]) -> str:
