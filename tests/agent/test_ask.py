@@ -82,7 +82,7 @@ def test_default_model_keeps_the_exact_loss_name(agent_env):
     from tutor.config import Settings
     from tutor.llm.load import load_llm
 
-    llm = load_llm(Settings(max_new_tokens=160, temperature=0.0))  # the default preset, qwen2.5-coder-0.5b
+    llm = load_llm(Settings(llm_preset="qwen2.5-coder-0.5b", max_new_tokens=160, temperature=0.0))  # the default preset
     answer = ask(CNN_LOSS, llm=llm, feed="roadmap")
     assert answer.model == "qwen2.5-coder-0.5b"
     assert "sparse_categorical_crossentropy" in answer.answer, answer.answer
