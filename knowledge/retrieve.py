@@ -32,8 +32,13 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
-RRF_K = 60  # the constant from the RRF paper; damps the weight of the very top ranks
-CANDIDATES = 30  # hits taken from each retriever before fusion
+# RRF's paper uses k=60, tuned for fusing many long runs. With two lists of ~40 candidates,
+# k=60 flattens rank differences so much that a passage ranked first by one retriever loses
+# to one ranked ~10th by both; k=15 keeps the fusion but lets a confident single retriever
+# win. Measured on evals/datasets/retrieval.jsonl (docs/retrieval.md): hybrid hit@5 0.888
+# at k=60 vs 0.902 at k=15, before source diversification.
+RRF_K = 15
+CANDIDATES = 40  # hits taken from each retriever before fusion
 
 
 # --------------------------------------------------------------------------- payloads
@@ -271,6 +276,8 @@ class Retriever:
             hits = reciprocal_rank_fusion([self.dense(query, depth, feed), self.bm25(query, depth, feed)])
         if self.settings.reranker and hits:
             hits = self._rerank(query, hits)
+        if mode == "hybrid":
+            hits = diversify_sources(hits)
         return [_citation(rec, score) for rec, score in hits[:top_k]]
 
     def _rerank(self, query: str, hits: list[tuple[dict, float]]) -> list[tuple[dict, float]]:
@@ -291,6 +298,23 @@ def reciprocal_rank_fusion(rankings: list[list[tuple[dict, float]]], k: int = RR
             records.setdefault(key, rec)
     order = sorted(fused, key=lambda key: -fused[key])
     return [(records[key], fused[key]) for key in order]
+
+
+def diversify_sources(hits: list[tuple[dict, float]]) -> list[tuple[dict, float]]:
+    """Best chunk of each source first, then the remaining chunks, each group in fused order.
+
+    A paper note or a long API page is split into several chunks that tend to rank together;
+    five chunks of one paper would crowd out the other sources a learner should see (and
+    that the answer can cite). Nothing is dropped: with fewer sources than slots (a
+    roadmap-only search) the later chunks fill in. Hybrid hit@5 0.902 -> 0.909 on the eval set.
+    """
+    seen: set[str] = set()
+    first, rest = [], []
+    for rec, score in hits:
+        src = rec.get("source", rec["id"])
+        (rest if src in seen else first).append((rec, score))
+        seen.add(src)
+    return first + rest
 
 
 # --------------------------------------------------------------------------- module API
