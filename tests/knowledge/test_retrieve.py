@@ -3,7 +3,7 @@ import pytest
 from knowledge.citation import Citation
 from knowledge.pipeline import ingest_documents, ingest_paths
 from knowledge.readers.files import load_paths, make_document
-from knowledge.retrieve import Retriever, bm25_is_fresh, get_retriever, reciprocal_rank_fusion
+from knowledge.retrieve import Retriever, bm25_is_fresh, diversify_sources, get_retriever, reciprocal_rank_fusion
 from tests.knowledge.conftest import ROADMAP
 from tutor.errors import OfflineError, TutorError
 
@@ -83,6 +83,14 @@ def test_reciprocal_rank_fusion():
     fused = reciprocal_rank_fusion([a, b], k=60)
     assert [r["id"] for r, _ in fused] == ["y", "x", "z"]
     assert fused[0][1] == pytest.approx(1 / 62 + 1 / 61)
+
+
+def test_diversify_sources_puts_each_sources_best_chunk_first_and_drops_nothing():
+    hits = [({"id": "1", "source": "a"}, 0.9), ({"id": "2", "source": "a"}, 0.8),
+            ({"id": "3", "source": "b"}, 0.7), ({"id": "4", "source": "a"}, 0.6), ({"id": "5", "source": "c"}, 0.5)]
+    assert [r["id"] for r, _ in diversify_sources(hits)] == ["1", "3", "5", "2", "4"]
+    single = [({"id": str(i), "source": "roadmap"}, 1.0 - i / 10) for i in range(4)]
+    assert diversify_sources(single) == single  # one source: order kept, nothing lost
 
 
 def test_process_wide_retriever_is_shared(kb_home):
