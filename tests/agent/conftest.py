@@ -32,14 +32,17 @@ def corpus_home(tmp_path_factory):
     get_settings.cache_clear()
     try:
         ensure_default_corpus(show_progress=False)
-        yield home
     finally:
+        # Restore at once, not at session end: this fixture is session-scoped, and leaving
+        # TUTOR_DOCS_PACKAGES=[] set would silently shrink every later test's default corpus.
+        # Tests that use the corpus get these variables again through `agent_env`.
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
         get_settings.cache_clear()
+    yield home
 
 
 @pytest.fixture
