@@ -18,8 +18,11 @@ def tutor_home(tmp_path, monkeypatch):
 
     home = tmp_path / "home"
     home.mkdir()
+    # Start from the defaults: a TUTOR_* variable left by the caller's shell or another
+    # fixture must not change what a test sees.
+    for name in [n for n in os.environ if n.startswith("TUTOR_")]:
+        monkeypatch.delenv(name)
     monkeypatch.setenv("TUTOR_HOME", str(home))
-    monkeypatch.delenv("TUTOR_CONFIG", raising=False)
     get_settings.cache_clear()
     yield home
     get_settings.cache_clear()

@@ -41,8 +41,8 @@ def test_vllm_backend_targets_the_adapter_name(tutor_home, tmp_path):
     llm = load_llm(Settings(llm_backend="vllm", adapter_path=tmp_path))
     assert isinstance(llm, OpenAICompatLLM)
     assert llm.base_url == "http://127.0.0.1:8000/v1" and llm.model_name == "tutor"
-    plain = load_llm(Settings(llm_backend="vllm", llm_base_url="http://10.0.0.1:9000/v1/"))
-    assert plain.base_url == "http://10.0.0.1:9000/v1" and plain.preferred_model == "Qwen/Qwen2.5-Coder-0.5B-Instruct"
+    plain = load_llm(Settings(llm_backend="vllm", llm_base_url="http://127.0.0.2:9000/v1/"))
+    assert plain.base_url == "http://127.0.0.2:9000/v1" and plain.preferred_model == "Qwen/Qwen2.5-Coder-0.5B-Instruct"
 
 
 @pytest.mark.integration

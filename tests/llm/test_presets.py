@@ -10,7 +10,7 @@ from tutor.llm.load import load_llm
 from tutor.llm.presets import DEFAULT_PRESET, PRESETS, get_preset, offline_preset_names
 
 
-def test_default_preset_is_the_chunked_qwen():
+def test_default_preset_is_the_chunked_qwen(tutor_home):
     preset = get_preset(DEFAULT_PRESET)
     assert preset.source == "chunked-wheels" and preset.gguf_parts is not None
     assert preset.gguf_parts.size == 491_400_064
