@@ -83,7 +83,11 @@ def test_ctrl_c_cancels_the_run_cleanly(tmp_path):
     # terminal's Ctrl-C does, and nothing else.
     proc = subprocess.Popen([sys.executable, "-m", "tutor.cli", "experiment", "run", "cnn", "--epochs", "200", "--json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            start_new_session=True)
+                            start_new_session=True,
+                            # A terminal's foreground job has SIGINT at its default. A test runner
+                            # started as a background job inherits SIGINT *ignored*, and Python
+                            # then installs no KeyboardInterrupt handler: restore the default.
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 240
     for line in proc.stderr:
         if line.startswith("epoch 1/200"):
