@@ -28,13 +28,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from tutor.errors import TutorError
+    from evals.report import run_cli
 
-    try:
-        sys.exit(main())
-    except TutorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        print("error: cancelled", file=sys.stderr)
-        sys.exit(130)
+    run_cli(main)

@@ -47,3 +47,19 @@ def write_json(path: str | Path, data: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     return path
+
+
+def run_cli(main: Any) -> None:
+    """Run an eval's ``main()`` as a command: a TutorError or Ctrl-C becomes one line on stderr."""
+    import sys
+
+    from tutor.errors import TutorError
+
+    try:
+        sys.exit(main())
+    except TutorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("error: cancelled", file=sys.stderr)
+        sys.exit(130)

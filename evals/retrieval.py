@@ -344,11 +344,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except TutorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        print("error: cancelled", file=sys.stderr)
-        sys.exit(130)
+    from evals.report import run_cli
+
+    run_cli(main)

@@ -18,6 +18,7 @@ from pydantic import Field, model_validator
 
 from tutor.lab.base import Recipe, RecipeParams, RunContext, register
 from tutor.lab.data import DATA_SEED, digits_split
+from tutor.lab.keras_roadmap import pin_roadmap_fields
 
 # What the roadmap's Keras code fixes: a learner who asks for the Keras version gets
 # exactly that code, so these parameters cannot change under framework=keras.
@@ -41,16 +42,7 @@ class CNNParams(RecipeParams):
 
     @model_validator(mode="after")
     def _keras_runs_the_roadmap_code(self) -> "CNNParams":
-        if self.framework == "keras":
-            changed = [k for k, v in KERAS_FIXED.items() if k in self.model_fields_set and getattr(self, k) != v]
-            if changed:
-                raise ValueError(
-                    f"framework keras runs the roadmap's CNN code exactly as written, so {', '.join(changed)} cannot "
-                    "change (it fixes Conv2D(32), adam at 0.001, 28x28 inputs, no dropout); use --framework torch for that"
-                )
-            for key, value in KERAS_FIXED.items():
-                object.__setattr__(self, key, value)  # record what actually runs
-        return self
+        return pin_roadmap_fields(self, KERAS_FIXED, "CNN", "it fixes Conv2D(32), adam at 0.001, 28x28 inputs, no dropout")
 
 
 def build_torch_cnn(filters: int, image_size: int, dropout: float):

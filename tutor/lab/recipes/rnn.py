@@ -17,6 +17,7 @@ from pydantic import Field, model_validator
 
 from tutor.lab.base import Recipe, RecipeParams, RunContext, register
 from tutor.lab.data import DATA_SEED, bag_of_words, sentiment_split
+from tutor.lab.keras_roadmap import pin_roadmap_fields
 
 KERAS_FIXED = {"cell": "lstm", "embedding_dim": 64, "hidden_size": 64, "lr": 0.001}
 
@@ -33,16 +34,7 @@ class RNNParams(RecipeParams):
 
     @model_validator(mode="after")
     def _keras_runs_the_roadmap_code(self) -> "RNNParams":
-        if self.framework == "keras":
-            changed = [k for k, v in KERAS_FIXED.items() if k in self.model_fields_set and getattr(self, k) != v]
-            if changed:
-                raise ValueError(
-                    f"framework keras runs the roadmap's LSTM code exactly as written, so {', '.join(changed)} cannot "
-                    "change (it fixes an LSTM with 64-wide embedding and state, adam at 0.001); use --framework torch for that"
-                )
-            for key, value in KERAS_FIXED.items():
-                object.__setattr__(self, key, value)  # record what actually runs
-        return self
+        return pin_roadmap_fields(self, KERAS_FIXED, "LSTM", "it fixes an LSTM with 64-wide embedding and state, adam at 0.001")
 
 
 def build_torch_rnn(vocab_size: int, embedding_dim: int, hidden_size: int, cell: str):
