@@ -155,6 +155,7 @@ class _BM25:
         if stamp.get("count", 0):
             self.index = bm25s.BM25.load(str(folder), load_corpus=True, show_progress=False)
             self.corpus = list(self.index.corpus)
+        self.by_id = {rec["id"]: rec for rec in self.corpus}
         feeds = np.array([rec.get("feed", "") for rec in self.corpus])
         self.masks = {feed: (feeds == feed).astype(np.float32) for feed in FEEDS}
 
@@ -246,7 +247,18 @@ class Retriever:
     # -- the three retrievers --------------------------------------------------------------
     def dense(self, query: str, k: int, feed: str | None) -> list[tuple[dict, float]]:
         vector = self._encoder().encode([query])[0]
-        return [(_record(p.id, p.payload or {}), float(p.score)) for p in self.store.query(vector, k, feed)]
+        # Ids and scores only: the texts and citation fields come from the BM25 corpus already
+        # in memory (same records, same freshness stamp); a point it lacks is fetched.
+        points = self.store.query(vector, k, feed, with_payload=False)
+        known = self._bm25_index().by_id
+        missing = [p.id for p in points if str(p.id) not in known]
+        fetched = {str(p.id): _record(p.id, p.payload or {}) for p in self.store.retrieve(missing)}
+        hits = []
+        for p in points:
+            rec = known.get(str(p.id)) or fetched.get(str(p.id))
+            if rec is not None:
+                hits.append((rec, float(p.score)))
+        return hits
 
     def bm25(self, query: str, k: int, feed: str | None) -> list[tuple[dict, float]]:
         return self._bm25_index().search(query, k, feed)

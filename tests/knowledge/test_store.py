@@ -87,3 +87,34 @@ def test_compose_file_wires_the_tutor_to_the_qdrant_server():
     assert client_kwargs(settings)["url"] == "http://qdrant:6333"
     assert "TUTOR_QDRANT_URL".removeprefix("TUTOR_").lower() in Settings.model_fields
     assert "TUTOR_QDRANT_API_KEY".removeprefix("TUTOR_").lower() in Settings.model_fields
+
+
+def test_embedded_feed_search_matches_qdrants_own_filter(tutor_home):
+    # Embedded mode answers feed-filtered searches from a wider unfiltered ranking (its own
+    # filter is slow); the hits must be exactly what Qdrant's filtered search returns, for a
+    # common feed, a rare one (the fallback path) and one with no points at all.
+    import numpy as np
+    from qdrant_client import models
+
+    from knowledge.store import feed_filter
+
+    rng = np.random.default_rng(7)
+    store = Store(Settings())
+    store.ensure(16)
+    feeds = ["docs"] * 300 + ["papers"] * 60 + ["roadmap"] * 2
+    vectors = rng.standard_normal((len(feeds), 16)).astype(np.float32)
+    store.client.upload_collection(
+        store.collection, vectors=vectors, ids=range(len(feeds)),
+        payload=[{"feed": f, "source": f"{f}:{i}", "text": f"t{i}"} for i, f in enumerate(feeds)],
+    )
+    for query in rng.standard_normal((5, 16)):
+        for feed, k in (("docs", 10), ("papers", 10), ("roadmap", 5), ("user", 3)):
+            ours = store.query(query, k, feed=feed)
+            ref = store.client.query_points(
+                store.collection, query=query.tolist(), limit=k, query_filter=feed_filter(feed), with_payload=True
+            ).points
+            assert [p.id for p in ours] == [p.id for p in ref]
+            assert [p.payload for p in ours] == [p.payload for p in ref]
+            assert all(p.payload["feed"] == feed for p in ours)
+    assert len(store.query(rng.standard_normal(16), 5, feed="roadmap")) == 2
+    store.drop()
