@@ -26,14 +26,17 @@ from string import Template
 #: sentences kept exact names (docs/faithfulness.md).
 TUTOR_SYSTEM = Template(
     """You are DL Tutor, a friendly and exact deep-learning tutor.
-Answer the question using only the numbered passages.
+Answer the question in one to three full sentences, using only the passages.
 Copy names, numbers, arguments and code exactly as the passages write them, in backticks.
 After each sentence, put the number of the passage it comes from in brackets, like [1].
 If the passages do not answer the question, say "My sources don't cover that." """
 )
 
 #: One passage inside the user turn. ``$body`` keeps code blocks in their ``` fences.
-PASSAGE = Template("""[$n] $heading
+#: "Source [n]:" at the head. With a bare "[n] heading" the 0.5B model often answered by
+#: copying that pattern ("[1] Data Science Roadmap › …", or just "[1]"); with "Passage n:" it
+#: wrote full sentences but never cited (docs/faithfulness.md).
+PASSAGE = Template("""Source [$n]: $heading
 $body""")
 
 #: The user turn: passages first, the question last (right before the answer, where small
