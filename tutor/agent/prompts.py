@@ -33,10 +33,11 @@ If the passages do not answer the question, say "My sources don't cover that." "
 )
 
 #: One passage inside the user turn. ``$body`` keeps code blocks in their ``` fences.
-#: "Source [n]:" at the head. With a bare "[n] heading" the 0.5B model often answered by
-#: copying that pattern ("[1] Data Science Roadmap › …", or just "[1]"); with "Passage n:" it
-#: wrote full sentences but never cited (docs/faithfulness.md).
-PASSAGE = Template("""Source [$n]: $heading
+#: "Passage n:" at the head. With a bare "[n] heading" the 0.5B model often answered by
+#: copying that pattern ("[1] Data Science Roadmap › …", or just "[1]"). "Source [n]:" scored
+#: one question more on the full eval but lost the underscores of the roadmap CNN's
+#: `sparse_categorical_crossentropy`, the issue's own example (docs/faithfulness.md).
+PASSAGE = Template("""Passage $n: $heading
 $body""")
 
 #: The user turn: passages first, the question last (right before the answer, where small
