@@ -40,7 +40,7 @@ def test_dedupe_drops_near_identical_and_keeps_distinct():
 
 def test_code_block_stays_fenced_and_an_open_fence_is_closed():
     block = format_passage(1, _p("Model:\n```python\nlayers.LSTM(64)\n```"))
-    assert block.startswith("Passage 1: Roadmap › S (roadmap:r.md)\n") and "```python\nlayers.LSTM(64)\n```" in block
+    assert block.startswith("[1] Roadmap › S (roadmap:r.md)\n") and "```python\nlayers.LSTM(64)\n```" in block
     cut = format_passage(2, _p("Model:\n```python\nlayers.LSTM(64)"))
     assert cut.count("```") == 2
     plain = format_passage(3, _p("Model:\n```python\nlayers.LSTM(64)\n```"), style="plain")
@@ -72,7 +72,7 @@ def test_most_relevant_last_reverses_numbering():
     ps = [_p(f"Passage {w} text about things.", section=w) for w in ("best", "second", "third")]
     fitted = fit_passages(ps, budget=10_000, count=estimate_tokens, exact_tokens=False, most_relevant="last")
     assert [p.section for p in fitted.passages] == ["third", "second", "best"]
-    assert fitted.blocks[2].startswith("Passage 3: Roadmap › best")
+    assert fitted.blocks[2].startswith("[3] Roadmap › best")
 
 
 def test_budget_accounts_for_answer_and_prompt():

@@ -26,18 +26,14 @@ from string import Template
 #: sentences kept exact names (docs/faithfulness.md).
 TUTOR_SYSTEM = Template(
     """You are DL Tutor, a friendly and exact deep-learning tutor.
-Answer the question in one to three full sentences, using only the passages.
+Answer the question using only the numbered passages.
 Copy names, numbers, arguments and code exactly as the passages write them, in backticks.
 After each sentence, put the number of the passage it comes from in brackets, like [1].
 If the passages do not answer the question, say "My sources don't cover that." """
 )
 
 #: One passage inside the user turn. ``$body`` keeps code blocks in their ``` fences.
-#: "Passage n:" at the head. With a bare "[n] heading" the 0.5B model often answered by
-#: copying that pattern ("[1] Data Science Roadmap › …", or just "[1]"). "Source [n]:" scored
-#: one question more on the full eval but lost the underscores of the roadmap CNN's
-#: `sparse_categorical_crossentropy`, the issue's own example (docs/faithfulness.md).
-PASSAGE = Template("""Passage $n: $heading
+PASSAGE = Template("""[$n] $heading
 $body""")
 
 #: The user turn: passages first, the question last (right before the answer, where small
