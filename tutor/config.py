@@ -98,6 +98,19 @@ class Settings(BaseSettings):
         "(calibrated in docs/faithfulness.md); with none left, the tutor says its sources don't cover the question.",
     )
 
+    # --- agent -------------------------------------------------------------------------
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the tutor's memory (users, sessions, runs, mastery). "
+        "Unset = SQLite at home/tutor.db; e.g. postgresql+psycopg://user@host/tutor for several app replicas.",
+    )
+    user: str = Field("local", min_length=1, max_length=120, description="Learner name when a face gives none.")
+    turn_max_seconds: float = Field(
+        900.0, gt=0, le=86400, description="Wall-time cap of one conversation turn (an experiment included)."
+    )
+    history_turns: int = Field(
+        6, ge=0, le=100, description="Earlier messages of the session shown to the model (oldest dropped first)."
+    )
+
     # --- lab ---------------------------------------------------------------------------
     lab_max_seconds: float = Field(600.0, gt=0, le=86400, description="Wall-time cap of one experiment run.")
     lab_max_memory_mb: int = Field(4096, ge=256, le=1_000_000, description="Memory cap of one experiment run.")

@@ -82,8 +82,9 @@ def ask(
     retriever: Any | None = None,
     stream: bool = False,
     settings: Settings | None = None,
-    style: Literal["exact", "plain"] = "exact",
+    style: Literal["exact", "plain", "guide"] = "exact",
     most_relevant: Literal["first", "last"] = "first",
+    history: Sequence[tuple[str, str]] | None = None,
 ) -> Answer | Iterator[AskEvent]:
     """Answer ``question`` from the knowledge base with inline citations.
 
@@ -91,14 +92,17 @@ def ask(
     ``(query, top_k=, feed=) -> list[Citation]`` or an object with such a ``.search`` (default
     ``knowledge.retrieve.search``). ``stream=True`` returns an iterator of :class:`AskEvent`.
     ``style`` / ``most_relevant`` exist for the faithfulness eval; the defaults are the measured best.
+    ``style="guide"`` asks for a hint and a guiding question instead of the answer (the agent's guide
+    mode). ``history``: earlier ``(role, text)`` turns of the conversation, oldest first; they are
+    shown to the model before the passages and may be dropped to fit, the question never is.
     """
     settings = settings or get_settings()
-    question = _check_question(question)
+    question = check_question(question)
     if feed is not None and feed not in FEEDS:
         raise TutorError(f"Unknown feed '{feed}'; choose one of: {', '.join(FEEDS)}.")
     if top_k is not None and not (1 <= int(top_k) <= 100):
         raise TutorError(f"--top-k must be between 1 and 100, got {top_k}.")
-    events = _run(question, top_k, feed, llm, retriever, settings, style, most_relevant)
+    events = _run(question, top_k, feed, llm, retriever, settings, style, most_relevant, list(history or []))
     if stream:
         return events
     answer = None
@@ -109,7 +113,8 @@ def ask(
     return answer
 
 
-def _check_question(question: Any) -> str:
+def check_question(question: Any) -> str:
+    """The question with whitespace collapsed; empty or over-long questions get one plain error."""
     text = " ".join(str(question or "").split())
     if not text:
         raise TutorError("The question is empty; ask something, e.g. tutor ask \"What does dropout do?\".")
@@ -119,7 +124,7 @@ def _check_question(question: Any) -> str:
 
 
 # --- the pipeline ------------------------------------------------------------------------
-def _run(question, top_k, feed, llm, retriever, settings, style, most_relevant) -> Iterator[AskEvent]:
+def _run(question, top_k, feed, llm, retriever, settings, style, most_relevant, history) -> Iterator[AskEvent]:
     t0 = time.perf_counter()
     passages = retrieve(question, top_k=top_k or settings.top_k, feed=feed, retriever=retriever)
     similarity = best_similarity(question, feed=feed, retriever=retriever)
@@ -140,10 +145,13 @@ def _run(question, top_k, feed, llm, retriever, settings, style, most_relevant) 
     llm = llm if llm is not None else _default_llm()
     count, exact = token_counter(llm)
     system, user_fixed = _prompt_parts(question, style)
+    window = _context_window(llm, settings)
+    # Earlier turns get at most a quarter of the window; the oldest go first (docs/agent.md).
+    history = _fit_history(history, budget=window // 4, count=count)
     budget = passage_budget(
-        context_window=_context_window(llm, settings),
+        context_window=window,
         max_new_tokens=settings.max_new_tokens,
-        fixed_prompt_tokens=count(system) + count(user_fixed),
+        fixed_prompt_tokens=count(system) + count(user_fixed) + sum(count(t) + 4 for _, t in history),
     )
     fitted = fit_passages(relevant, budget=budget, count=count, exact_tokens=exact, style=style, most_relevant=most_relevant)
     if not fitted.passages:
@@ -152,7 +160,7 @@ def _run(question, top_k, feed, llm, retriever, settings, style, most_relevant) 
         )
     yield AskEvent(type="passages", passages=_refs(fitted.passages, range(1, len(fitted.passages) + 1)))
 
-    messages = build_messages(question, fitted, style)
+    messages = build_messages(question, fitted, style, history)
     rewriter = CitationRewriter(len(fitted.passages))
     ttft = None
     for delta in _stream_chat(llm, messages):
@@ -216,21 +224,39 @@ def best_similarity(question: str, *, feed: str | None, retriever: Any | None = 
     return float(hits[0].score) if hits else 0.0
 
 
-def build_messages(question: str, fitted: FittedContext, style: str = "exact") -> list:
-    """The chat turns for one answer: system rules, then passages + question."""
+def build_messages(question: str, fitted: FittedContext, style: str = "exact",
+                   history: Sequence[tuple[str, str]] = ()) -> list:
+    """The chat turns for one answer: system rules, earlier turns, then passages + question."""
     from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
     system, _ = _prompt_parts(question, style)
-    user_t = prompts.PLAIN_USER if style == "plain" else prompts.TUTOR_USER
+    user_t = _USER_TEMPLATES[style]
     user = user_t.substitute(passages="\n\n".join(fitted.blocks), question=question)
-    return [ChatMessage(role=MessageRole.SYSTEM, content=system), ChatMessage(role=MessageRole.USER, content=user)]
+    roles = {"user": MessageRole.USER, "assistant": MessageRole.ASSISTANT}
+    earlier = [ChatMessage(role=roles[r], content=t) for r, t in history if r in roles]
+    return [ChatMessage(role=MessageRole.SYSTEM, content=system), *earlier, ChatMessage(role=MessageRole.USER, content=user)]
+
+
+def _fit_history(history: list[tuple[str, str]], *, budget: int, count) -> list[tuple[str, str]]:
+    """The newest earlier turns that fit in ``budget`` tokens, oldest first."""
+    kept: list[tuple[str, str]] = []
+    used = 0
+    for role, text in reversed(history):
+        cost = count(text) + 4
+        if used + cost > budget:
+            break
+        kept.append((role, text))
+        used += cost
+    return list(reversed(kept))
 
 
 # --- helpers ---------------------------------------------------------------------------------
+_SYSTEM_TEMPLATES = {"exact": prompts.TUTOR_SYSTEM, "plain": prompts.PLAIN_SYSTEM, "guide": prompts.GUIDE_SYSTEM}
+_USER_TEMPLATES = {"exact": prompts.TUTOR_USER, "plain": prompts.PLAIN_USER, "guide": prompts.GUIDE_USER}
+
+
 def _prompt_parts(question: str, style: str) -> tuple[str, str]:
-    if style == "plain":
-        return prompts.PLAIN_SYSTEM.substitute(), prompts.PLAIN_USER.substitute(passages="", question=question)
-    return prompts.TUTOR_SYSTEM.substitute(), prompts.TUTOR_USER.substitute(passages="", question=question)
+    return _SYSTEM_TEMPLATES[style].substitute(), _USER_TEMPLATES[style].substitute(passages="", question=question)
 
 
 def _refs(passages: Sequence[Citation], numbers) -> list[SourceRef]:

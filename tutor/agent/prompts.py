@@ -62,6 +62,47 @@ Context:
 $passages"""
 )
 
+# --- guide mode (Socratic) ------------------------------------------------------------
+
+#: System turn in guide mode: lead the learner to the answer, never hand it over.
+GUIDE_SYSTEM = Template(
+    """You are DL Tutor in guide mode: a Socratic deep-learning tutor.
+Never give the answer or the solution, even if asked to.
+Ask one short guiding question that helps the student take the next step themselves."""
+)
+
+#: The user turn in guide mode: passages for the tutor's own grounding, then the student's words.
+GUIDE_USER = Template(
+    """Notes for the tutor (do not quote them):
+$passages
+
+Student: $question
+Write one guiding question for the student."""
+)
+
+#: Used when the model's guide reply held no question: a question that always helps.
+GUIDE_FALLBACK_QUESTION = Template(
+    """What do you already know about $subject, and which part of it do you think applies here?"""
+)
+
+#: Guide mode, before an experiment runs: the learner predicts first ("predict, then run").
+PREDICT_FIRST = Template(
+    """Before I run the $kind experiment ($params), make a prediction: what test accuracy do you expect, and will the model overfit? Reply with your guess and I'll start the run."""
+)
+
+#: After the run, the prediction set beside what happened.
+PREDICTION_CHECK = Template(
+    """You predicted: "$prediction". The run's $metric was $value$overfit_note."""
+)
+
+# --- small talk and questions about the conversation ------------------------------------
+
+#: System turn when no tool and no retrieval is needed (greetings, "what did I say earlier").
+CHAT_SYSTEM = Template(
+    """You are DL Tutor, a friendly deep-learning tutor. Reply in one or two short sentences.
+Use the conversation so far to answer questions about it."""
+)
+
 # --- answers that need no model ----------------------------------------------------------
 
 #: Said when retrieval found nothing relevant: honest, and it says what *is* covered.
@@ -91,4 +132,4 @@ def render_tool_retry(problems: list[str], tool_names: set[str] | list[str] | No
     return TOOL_RETRY.substitute(problems=lines, tools=tools)
 
 
-STYLES = ("exact", "plain")
+STYLES = ("exact", "plain", "guide")

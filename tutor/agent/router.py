@@ -1,0 +1,199 @@
+"""Which tool a learner's message needs (or none), and with which arguments.
+
+    decision = Router(settings).route("train the CNN for 3 epochs with dropout 0.3")
+    decision.tool == "run_experiment"; decision.arguments == {"kind": "cnn", "epochs": 3, "dropout": 0.3}
+
+The tool is chosen by the embedding model that retrieval already loaded (nearest labelled
+exemplars, similarity-weighted vote), not by the chat model: the 0.5B model never chose a
+search tool and invented arguments (docs/agent.md has the measurements). Arguments come from
+the learner's words only (``arguments.py``), validated by each tool's pydantic model.
+
+The router reads only the learner's message, never retrieved text, so instructions planted in
+a document cannot make it call a tool.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from tutor.agent import arguments
+from tutor.agent.router_exemplars import EXEMPLARS
+from tutor.agent.topics import topic_for
+from tutor.config import Settings, get_settings
+
+TOOLS = ("search_knowledge", "run_experiment", "explain_run", "compare_runs", "quiz", "progress", "none")
+#: Neighbours that vote.
+K = 5
+#: Below this best similarity to any exemplar, the message is treated as a knowledge question:
+#: knowledge questions always retrieve, and the relevance gate then says if the sources lack it.
+MIN_SIMILARITY = 0.35
+
+
+class Decision(BaseModel):
+    tool: str = Field(description="One of TOOLS.")
+    arguments: dict[str, Any] = Field(default_factory=dict, description="Only values the learner gave.")
+    confidence: float = Field(0.0, description="Share of the neighbours' weighted vote for the chosen tool.")
+    latency_s: float = Field(0.0, description="Time to decide, seconds.")
+
+
+class Router:
+    """Embedding router. Thread-safe; the exemplar matrix is built once per process."""
+
+    def __init__(self, settings: Settings | None = None, encoder: Any | None = None):
+        self.settings = settings or get_settings()
+        self._encoder = encoder
+        self._lock = threading.Lock()
+        self._matrix: np.ndarray | None = None
+        self._labels: list[str] = []
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        if self._encoder is None:
+            from knowledge.embed import get_encoder
+
+            self._encoder = get_encoder(self.settings)
+        vecs = np.asarray(self._encoder.encode(texts), dtype=np.float32)
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        return vecs / np.maximum(norms, 1e-12)
+
+    def warm_up(self) -> None:
+        with self._lock:
+            if self._matrix is None:
+                labels, texts = [], []
+                for tool, examples in EXEMPLARS.items():
+                    labels += [tool] * len(examples)
+                    texts += examples
+                self._matrix = self._encode(texts)
+                self._labels = labels
+
+    def choose_tool(self, message: str) -> tuple[str, float]:
+        self.warm_up()
+        query = self._encode([message])[0]
+        sims = self._matrix @ query
+        top = np.argsort(-sims)[:K]
+        if float(sims[top[0]]) < MIN_SIMILARITY:
+            return "search_knowledge", 0.0
+        votes: dict[str, float] = {}
+        for i in top:
+            votes[self._labels[i]] = votes.get(self._labels[i], 0.0) + max(float(sims[i]), 0.0) ** 2
+        tool = max(votes, key=votes.get)
+        return tool, votes[tool] / (sum(votes.values()) or 1.0)
+
+    def route(self, message: str) -> Decision:
+        t0 = time.perf_counter()
+        tool = intent_rules(message)
+        confidence = 1.0
+        if tool is None:
+            tool, confidence = self.choose_tool(message)
+        args = fill_arguments(tool, message)
+        if tool == "run_experiment" and "kind" not in args and confidence < 1.0:
+            tool, args = "search_knowledge", fill_arguments("search_knowledge", message)
+        return Decision(tool=tool, arguments=args, confidence=confidence, latency_s=time.perf_counter() - t0)
+
+
+# --- intent rules ------------------------------------------------------------------------------
+# Surface forms that name an intent unmistakably; the embedding vote decides the rest. Measured
+# against the embedding vote alone in docs/agent.md (the vote confused "why does my val loss
+# rise?" with a request to run something, because both talk about training).
+_CHAT = re.compile(r"^(?:hi|hey|hello|yo|hiya|thanks?|thank you|thx|ty|ok(?:ay)?|cool|nice|great|got it|bye|"
+                   r"good (?:morning|evening|night|afternoon)|cheers|awesome|perfect|sure|yes|no)\b[\w\s,.!']{0,30}$")
+_MODE = re.compile(r"\b(?:switch|change|go|put me|turn on|use)\b.*\b(?:guide|socratic|explain|explanation)\b.*\bmode\b"
+                   r"|\b(?:guide|socratic|explain) mode\b")
+_RECALL = re.compile(r"\bwhat did (?:i|you) (?:say|tell|ask|mention)|\bmessages? ago\b|\bearlier in (?:this|our) (?:chat|conversation)|\bremind me what (?:i|we)\b|\bwhat was my (?:name|goal)\b"
+                     r"|\bwhat have we (?:talked|discussed)")
+_PROGRESS = re.compile(r"\b(?:my progress|progress so far|mastery|study next|learn next|next topic|my gaps|gaps|"
+                       r"weak (?:topics?|spots?|areas?)|how am i doing|where am i on|what have i (?:covered|learned|mastered)|(?:topic|what) should i (?:tackle|study|learn|focus on|do) next|tackle next)\b")
+_QUIZ = re.compile(r"\bquiz|\btest me\b|\btest my (?:knowledge|understanding)|\bpractice questions?\b|"
+                   r"\bcheck my understanding\b|\bquick test\b|\b(?:ask|give) me (?:a |some )?(?:few )?questions?\b|"
+                   r"\bget some questions\b|\bsome questions (?:about|on)\b")
+_COMPARE = re.compile(r"\bcompare\b|\bvs\.?\b|\bversus\b|\bstack(?:s)? up\b|\bside by side\b|\bdiff\b|\bwhich (?:run|one) (?:was|did)")
+_RUN_REF = re.compile(r"\b(?:my|the|that|this|last|previous|latest) (?:last |latest |previous |two |2 )?"
+                      r"(?:runs?|experiments?|training(?: run)?|curves?|results?)\b|\b(?:gru|lstm|cnn|rnn) (?:run|one)\b")
+_NO_RUN = re.compile(r"\b(?:no need to|don'?t|do not|without) (?:run|train)|\bin general\b|\bconceptually\b|\bin theory\b")
+_RUN_VERB = re.compile(r"^(?:(?:can|could|would) you |please |pls |plz |let'?s |now |ok,? |i want to |i'd like to |"
+                       r"go ahead and |lets )*(?:train|trian|trane|run|rerun|launch|start|fit|race|forecast|predict|show me|"
+                       r"demonstrate|demo|try|do|execute|kick off|spin up|watch|see|compare|approximate)\b"
+                       r"|\b(?:demo|experiment)\b.*\b(?:pls|please|plz)\b|^\w+(?: \w+)? demo\b|\bdemo (?:pls|please)|"
+                       r"\bi want to (?:see|watch)\b")
+#: Nouns of a request to run something, for messages with no verb ("optimizer race: sgd and adam, 500 steps").
+_RUN_NOUN = re.compile(r"\b(?:demo|race|experiment|run|epochs?|steps|seed)\b")
+_POLITE = re.compile(r"^(?:(?:can|could|would|will) you|please|pls|plz)\b")
+_INTENT_WORDS = ("compare", "quiz", "progress", "train", "explain", "experiment", "mastery", "runs")
+_QUESTION = re.compile(r"^(?:what|whats|what's|why|how|is|are|does|do|did|which|when|where|who|can|could|should|"
+                       r"explain|define|tell me|describe|difference)\b")
+
+
+def intent_rules(message: str) -> str | None:
+    """The tool a message's wording names unmistakably, or None to let the embedding vote decide."""
+    low = " ".join(message.lower().split())
+    ids = arguments.run_ids(low)
+    low = _fix_intent_typos(low)
+    if len(ids) >= 2:
+        return "compare_runs"
+    if ids:
+        return "compare_runs" if _COMPARE.search(low) else "explain_run"
+    if _CHAT.match(low) or _MODE.search(low) or _RECALL.search(low):
+        return "none"
+    if _PROGRESS.search(low):
+        return "progress"
+    if _QUIZ.search(low):
+        return "quiz"
+    if _NO_RUN.search(low):
+        return "search_knowledge"
+    if _RUN_REF.search(low) and not _RUN_VERB.search(low):
+        return "compare_runs" if _COMPARE.search(low) else "explain_run"
+    if _RUN_REF.search(low) and _COMPARE.search(low):
+        return "compare_runs"
+    question = bool(_QUESTION.search(low)) and not _POLITE.search(low)
+    kind = arguments.detect_kind(low)
+    if kind and not question and (_RUN_VERB.search(low) or _RUN_NOUN.search(low)):
+        return "run_experiment"
+    if question or low.endswith("?"):
+        return "search_knowledge"
+    return None
+
+
+def _fix_intent_typos(text: str) -> str:
+    import difflib
+
+    def fix(m: re.Match) -> str:
+        word = m.group(0)
+        if len(word) < 5 or word in _INTENT_WORDS:
+            return word
+        close = difflib.get_close_matches(word, _INTENT_WORDS, n=1, cutoff=0.85)
+        return close[0] if close else word
+
+    return re.sub(r"[a-z]+", fix, text)
+
+
+def fill_arguments(tool: str, message: str) -> dict[str, Any]:
+    """The tool's arguments as the message states them (nothing invented)."""
+    if tool == "search_knowledge":
+        args: dict[str, Any] = {"query": message.strip()}
+        feed = arguments.search_feed(message)
+        if feed:
+            args["feed"] = feed
+        return args
+    if tool == "run_experiment":
+        kind = arguments.detect_kind(message)
+        if kind is None:
+            return {}
+        from tutor.lab.runner import get_recipe
+
+        params = arguments.extract_params(message, get_recipe(kind).Params, kind)
+        return {"kind": kind, **params}
+    if tool == "explain_run":
+        ids = arguments.run_ids(message)
+        return {"run_id": ids[0]} if ids else {}
+    if tool == "compare_runs":
+        ids = arguments.run_ids(message)
+        return {"a": ids[0], "b": ids[1]} if len(ids) >= 2 else {}
+    if tool == "quiz":
+        topic = topic_for(message.lower().replace("quiz", " "))
+        return {"topic": topic} if topic else {}
+    return {}

@@ -1,0 +1,179 @@
+"""``quiz``: a question made from a knowledge passage, a rubric, and the grading of the answer.
+
+The question is built from one definitional sentence of a passage on the topic ("Dropout
+randomly drops units ..." → "What does dropout do?"); the rubric is that sentence's key terms.
+Grading is by rubric terms found in the learner's answer (stemmed, so "drops"/"dropping"
+count), which makes scores reproducible and explainable; the feedback names what was covered,
+what was missed, and quotes the passage with its citation. Built by hand: no library grades a
+free-text answer against a term rubric.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from tutor.agent.ask import SourceRef
+from tutor.agent.tools.base import ToolContext, ToolOutput, as_ref, search_passages
+from tutor.agent.topics import BY_ID, TOPIC_IDS
+
+TopicId = Literal[tuple(TOPIC_IDS)]  # type: ignore[valid-type]
+STOPWORDS = set("""a an the and or of to in on for with by from as at is are was were be been being it its this that
+these those which who whom what when where why how than then so such can could may might will would should do does
+did done not no yes into onto over under between about after before during each every both either neither also very
+more most much many some any all one two three their there they them you your we our us he she his her i me my
+used using use uses called often usually typically just only same other another first second new way ways make makes""".split())
+_DEFINITION = re.compile(
+    r"^(?P<subject>[A-Za-z`][\w`\-\s().,/']{2,60}?)\s+(?P<verb>is|are|does|do|means|refers to|lets|allows|makes|"
+    r"computes|learns|uses|prevents|reduces|adds|replaces|splits|keeps|combines|maps|trains|solves|addresses|introduces|avoids|predicts|reads|processes|stores|controls|decides|updates|gives|turns|feeds|approximates|consists of|takes|produces|generates|retrieves|freezes|injects|detects|assigns|labels|classifies)\s+(?P<rest>.{25,})$")
+_LINKY = re.compile(r"roadmap links|references|see also|further reading", re.IGNORECASE)
+
+
+class QuizArgs(BaseModel):
+    """Ask the learner a question on a roadmap topic and grade the answer in the next message."""
+
+    topic: TopicId | None = Field(None, description="Roadmap topic id; none = the next topic to study.")  # type: ignore[valid-type]
+
+
+def _stem(word: str) -> str:
+    word = word.lower()
+    for suffix in ("ization", "isation", "ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def _terms(text: str) -> list[str]:
+    words = re.findall(r"[A-Za-z][A-Za-z\-_]+", text)
+    out: list[str] = []
+    for w in words:
+        stem = _stem(w)
+        if len(w) > 3 and w.lower() not in STOPWORDS and stem not in out:
+            out.append(stem)
+    return out
+
+
+def _sentences(text: str) -> list[str]:
+    body = re.sub(r"```.*?```", " ", text, flags=re.DOTALL)
+    body = re.sub(r"^#+ .*$", " ", body, flags=re.MULTILINE)
+    body = re.sub(r"[*_]{2,}", "", body)
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", " ".join(body.split())) if 40 <= len(s.strip()) <= 400]
+
+
+#: Sentence openings that are not a subject ("At its core is ...", "In practice it ...").
+_NOT_SUBJECT = set("at in on for with by this it these those that there here such as when while if after before "
+                   "because since although its their our his her essentially every each one most many".split())
+_DETERMINERS = ("the ", "a ", "an ")
+
+
+def make_question(passages: list[Any], topic_words: set[str] | None = None) -> dict[str, Any] | None:
+    """A passage sentence that defines something on the topic becomes a question with a term rubric.
+
+    Sentences whose subject names the topic are preferred; among equals, the best-ranked passage wins.
+    """
+    topic_words = {w.lower() for w in (topic_words or set())}
+    candidates = []
+    for rank, passage in enumerate(passages):
+        if _LINKY.search(passage.section or ""):
+            continue
+        for sentence in _sentences(passage.text):
+            m = _DEFINITION.match(sentence)
+            if not m:
+                continue
+            subject = m.group("subject").strip(" ,")
+            first = subject.split()[0].lower().strip("`(")
+            if len(subject.split()) > 6 or subject.lower() in STOPWORDS or first in _NOT_SUBJECT:
+                continue
+            on_topic = any(w in subject.lower() for w in topic_words)
+            if subject.lower().startswith(_DETERMINERS) and not on_topic:
+                continue  # "The message is ..." names no concept
+            candidates.append((0 if on_topic else 1, rank, m, subject, sentence, passage))
+    for _, _, m, subject, sentence, passage in sorted(candidates, key=lambda c: (c[0], c[1])):
+        verb = m.group("verb")
+        question = f"What {'is' if verb == 'is' else 'are' if verb == 'are' else 'does'} {subject}" + (
+            "?" if verb in ("is", "are") else f" {'do' if verb in ('do', 'does') else _base(verb)}?")
+        subject_terms = set(_terms(subject))
+        # Rubric: the sentence's content words the passage itself repeats most (its topic words).
+        every = [_stem(w) for w in re.findall(r"[A-Za-z][A-Za-z\-_]+", passage.text)]
+        counts = {t: every.count(t) for t in set(every)}
+        words = [t for t in _terms(m.group("rest")) if t not in subject_terms and len(t) >= 4]
+        rubric = sorted(words, key=lambda t: -counts.get(t, 0))[:3]
+        if len(rubric) < 2:
+            continue
+        return {"question": question, "rubric": rubric, "reference": sentence, "passage": passage}
+    return _fallback_question(passages)
+
+
+def _fallback_question(passages: list[Any]) -> dict[str, Any] | None:
+    """No defining sentence: ask for the gist of the best passage; the rubric is its most repeated words."""
+    for passage in passages:
+        if _LINKY.search(passage.section or ""):
+            continue
+        sentences = _sentences(passage.text)
+        if not sentences:
+            continue
+        every = [t for t in (_stem(w) for w in re.findall(r"[A-Za-z][A-Za-z\-_]+", passage.text))
+                 if len(t) >= 5 and t not in STOPWORDS]
+        rubric = sorted(set(every), key=lambda t: (-every.count(t), t))[:3]
+        if len(rubric) < 2:
+            continue
+        name = passage.title or passage.section or "this idea"
+        return {"question": f"In a sentence or two: what is the key idea of {name}?", "rubric": rubric,
+                "reference": sentences[0], "passage": passage}
+    return None
+
+
+def _base(verb: str) -> str:
+    irregular = {"does": "do", "lets": "let", "allows": "allow", "makes": "make", "means": "mean", "refers to": "refer to"}
+    if verb in irregular:
+        return irregular[verb]
+    return verb[:-1] if verb.endswith("s") else verb
+
+
+def quiz(args: QuizArgs, ctx: ToolContext) -> ToolOutput:
+    from tutor.agent.tools.progress import next_topic
+
+    topic_id = args.topic or next_topic(ctx.memory.mastery_for(ctx.user))
+    topic = BY_ID[topic_id]
+    passages = search_passages(ctx, topic.query, top_k=8)
+    made = make_question(passages, {a for a in topic.aliases if len(a) > 2} | {topic.id.replace("-", " ")})
+    if made is None:
+        return ToolOutput(ok=False, message=f"no passage on {topic.title} to make a question from",
+                          reply=f"I couldn't find a passage on {topic.title} to quiz you from; try another topic.")
+    ref = as_ref(1, made["passage"])
+    pending = {"topic": topic_id, "question": made["question"], "rubric": made["rubric"],
+               "reference": made["reference"], "passage": ref.model_dump()}
+    state = ctx.memory.get_state(ctx.user, ctx.session_id)
+    state["quiz"] = pending
+    ctx.memory.set_state(ctx.user, ctx.session_id, state)
+    reply = f"Quiz on {topic.title}: {made['question']}\nAnswer in a sentence or two; I'll grade it."
+    return ToolOutput(message=f"quiz question on {topic_id}", reply=reply,
+                      result={"topic": topic_id, "question": made["question"], "rubric": made["rubric"]})
+
+
+def grade(answer: str, pending: dict[str, Any], ctx: ToolContext) -> ToolOutput:
+    """Grade the learner's answer against the pending question's rubric; update mastery."""
+    rubric: list[str] = pending["rubric"]
+    said = set(_terms(answer))
+    covered = [t for t in rubric if t in said or any(s.startswith(t[:5]) and len(t) >= 5 for s in said)]
+    missed = [t for t in rubric if t not in covered]
+    score = round(len(covered) / len(rubric), 2) if rubric else 0.0
+    verdict = "Well done" if score >= 0.75 else "Partly right" if score >= 0.4 else "Not quite"
+    ref = SourceRef.model_validate(pending["passage"])
+    lines = [f"{verdict}: score {score:.2f}."]
+    if covered:
+        lines.append(f"You covered: {', '.join(covered)}.")
+    if missed:
+        lines.append(f"Missing: {', '.join(missed)}.")
+    lines.append(f"The source says: \"{pending['reference']}\" [1]")
+    feedback = "\n".join(lines)
+    mastery = ctx.memory.record_attempt(ctx.user, ctx.session_id, pending["topic"], pending["question"], answer,
+                                        score, feedback)
+    lines.append(f"Your mastery of {BY_ID[pending['topic']].title} is now {mastery:.2f}.")
+    return ToolOutput(message=f"graded: {score:.2f}", reply="\n".join(lines), citations=[ref],
+                      result={"topic": pending["topic"], "score": score, "covered": covered, "missed": missed,
+                              "mastery": mastery})
+
+
