@@ -2,6 +2,10 @@
 
 Suites: retrieval (hit@k / MRR of dense, BM25 and hybrid search), faithfulness (exact
 names and numbers kept in answers, citation validity). Each suite module has ``main(argv)``.
+
+``python -m evals retrieval`` also checks the minimums in ``evals/thresholds.toml`` (another
+file with ``--thresholds FILE``, none with ``--no-gate``): it prints one line per score below
+its minimum and exits 1. The gate logic is ``evals.gates.check``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: unknown suite {argv[0]!r}; choose one of: {', '.join(SUITES)}", file=sys.stderr)
             return 2
         print("usage: python -m evals {" + "|".join(SUITES) + "} [--help | suite options]")
+        print("  retrieval also gates on evals/thresholds.toml: --thresholds FILE, or --no-gate")
         return 0
     module = importlib.import_module(SUITES[argv[0]])
     return int(module.main(argv[1:]) or 0)

@@ -6,6 +6,7 @@ when the row names one, from a section whose heading path contains the expected 
 
     python -m evals retrieval                      # all modes, k=5, the current TUTOR_HOME
     python -m evals retrieval --home /tmp/ev --backend torch --json out.json
+    python -m evals retrieval --thresholds evals/thresholds.toml   # exit 1 below a minimum (the default file)
 
 The default corpus is built (with a progress bar) when the data dir does not have it yet.
 Only public APIs are used: ``knowledge.retrieve.Retriever`` and
@@ -311,7 +312,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", dest="json_path", type=Path, default=None, help="Also write the full report here.")
     p.add_argument("--no-progress", action="store_true", help="No progress bars.")
+    p.add_argument(
+        "--thresholds",
+        type=Path,
+        default=None,
+        help="Minimum scores (TOML, [retrieval] table; default evals/thresholds.toml): exit 1 below any of them.",
+    )
+    p.add_argument(
+        "--no-gate",
+        action="store_true",
+        help="Report the scores only, check no minimums (for partial runs: another dataset, fewer modes, another k).",
+    )
     return p
+
+
+def gate_metrics(report: dict[str, Any]) -> dict[str, float]:
+    """The report's scores under the names thresholds.toml uses: ``<mode>_hit_at_1``,
+    ``<mode>_hit_at_<k>``, ``<mode>_mrr``, ``<mode>_macro_hit_at_<k>``."""
+    out: dict[str, float] = {}
+    for mode, scores in report["modes"].items():
+        for key, value in scores["overall"].items():
+            if key != "n":
+                out[f"{mode}_{key.replace('@', '_at_')}"] = value
+        for key, value in scores["macro"].items():
+            out[f"{mode}_macro_{key.replace('@', '_at_')}"] = value
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -319,6 +344,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.k < 1:
         raise TutorError("--top-k must be at least 1.")
+    from evals.gates import THRESHOLDS_PATH, check, load_thresholds
+
+    thresholds = args.thresholds if args.thresholds is not None else THRESHOLDS_PATH
+    if not args.no_gate:
+        load_thresholds(thresholds)  # a missing or malformed file fails now, not after the whole run
     if args.home is not None or args.backend is not None:
         # The knowledge layer reads the process-wide settings, so the overrides go through the
         # same TUTOR_* variables a user would set, and the cached settings are dropped.
@@ -340,6 +370,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json_path is not None:
         write_json(args.json_path, report)
         print(f"wrote {args.json_path}")
+    if args.no_gate:
+        return 0
+    failures = check("retrieval", gate_metrics(report), thresholds_path=thresholds, model=report["embed_model"])
+    for line in failures:
+        print(f"below threshold: {line}", file=sys.stderr)
+    if failures:
+        return 1
+    print(f"thresholds met ({thresholds})")
     return 0
 
 
