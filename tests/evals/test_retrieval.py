@@ -1,4 +1,10 @@
-"""The retrieval eval: its dataset is sound, and hybrid search meets hit@5 >= 0.9 on it.
+"""The retrieval eval's machinery: its dataset is sound, and it runs end to end on the real
+corpus with sane, reproducible scores.
+
+The quality bar itself (hybrid hit@5 and the others) is a gate, not a test: it lives in
+evals/thresholds.toml and `python -m evals retrieval` checks it (tests/evals/test_gates.py
+tests the gate). The floors here sit far below every measurement, so they only catch a
+broken eval or a broken retriever, never a question or two moving.
 
 The slow tests share one default-corpus build in a module-scoped data dir, so the corpus
 is embedded once for the whole module.
@@ -14,7 +20,11 @@ import pytest
 from evals.retrieval import DATASET_PATH, EVAL_FEEDS, RetrievalCase, first_hit_rank, load_dataset, main, run
 from tutor.errors import TutorError
 
-HIT5_TARGET = 0.9
+# Hybrid hit@5 measured 0.888-0.909 (docs/retrieval.md, issue 15), dense and bm25 0.804:
+# this floor is 12+ questions (of 143) below the lowest, far outside run-to-run noise.
+HYBRID_HIT5_FLOOR = 0.80
+# Hybrid has measured 0.08-0.10 above each single mode; it must at least not fall behind one.
+FUSION_MARGIN = 0.03
 
 
 # --------------------------------------------------------------------------- dataset (fast)
@@ -130,14 +140,33 @@ def test_every_expected_source_exists_in_the_store(stored_sources):
 
 
 @pytest.mark.slow
-def test_hybrid_retrieval_finds_the_expected_source_in_the_top_5(default_corpus):
-    report = run(modes=("hybrid",), k=5, progress=False)
-    scores = report["modes"]["hybrid"]["overall"]
+def test_eval_runs_end_to_end_with_sane_reproducible_scores(default_corpus):
+    cases = load_dataset()
+    report = run(k=5, progress=False)
+    assert set(report["modes"]) == {"dense", "bm25", "hybrid"}
+    assert report["n_questions"] == len(cases)
+    for mode, scores in report["modes"].items():
+        overall = scores["overall"]
+        assert overall["n"] == len(cases)
+        for key in ("hit@1", "hit@5", "mrr"):
+            assert 0.0 <= overall[key] <= 1.0, (mode, key)
+            assert 0.0 <= scores["macro"][key] <= 1.0, (mode, key)
+        # MRR can never exceed hit@k, and hit@1 never exceeds either: a check on the maths.
+        assert overall["hit@1"] <= overall["mrr"] <= overall["hit@5"], mode
+        assert sum(s["n"] for s in scores["per_feed"].values()) == len(cases)
+        # The scores are what the ranks say, and the misses are exactly the unranked questions.
+        ranks = scores["ranks"]
+        assert set(ranks) == {c.id for c in cases}
+        assert overall["hit@5"] == sum(r is not None for r in ranks.values()) / len(cases)
+        assert {m["id"] for m in scores["misses"]} == {i for i, r in ranks.items() if r is None}
+        assert scores["latency_ms_p50"] > 0
+    hit5 = {mode: s["overall"]["hit@5"] for mode, s in report["modes"].items()}
     misses = [f"{m['id']}: {m['question']}" for m in report["modes"]["hybrid"]["misses"]]
-    assert scores["n"] == len(load_dataset())
-    assert scores["hit@5"] >= HIT5_TARGET, f"hybrid hit@5 {scores['hit@5']:.3f} < {HIT5_TARGET}; misses: {misses}"
-    # MRR can never exceed hit@k, and hit@1 never exceeds either: a sanity check on the maths.
-    assert scores["hit@1"] <= scores["mrr"] <= scores["hit@5"]
+    assert hit5["hybrid"] >= HYBRID_HIT5_FLOOR, f"hybrid hit@5 {hit5['hybrid']:.3f}; misses: {misses}"
+    assert hit5["hybrid"] >= max(hit5["dense"], hit5["bm25"]) - FUSION_MARGIN, hit5
+    # Same corpus, same questions: the same ranks again (the eval is deterministic).
+    again = run(modes=("hybrid",), k=5, progress=False)
+    assert again["modes"]["hybrid"]["ranks"] == report["modes"]["hybrid"]["ranks"]
 
 
 @pytest.mark.slow
@@ -152,7 +181,8 @@ def test_main_prints_a_table_and_writes_json(default_corpus, tmp_path, capsys):
     subset.write_text("\n".join(picked.values()) + "\n", encoding="utf-8")
     out_json = tmp_path / "out" / "retrieval.json"
 
-    assert main(["--dataset", str(subset), "--modes", "bm25", "dense", "--json", str(out_json), "--no-progress"]) == 0
+    args = ["--dataset", str(subset), "--modes", "bm25", "dense", "--json", str(out_json), "--no-progress"]
+    assert main([*args, "--no-gate"]) == 0
 
     printed = capsys.readouterr().out
     assert "| mode | hit@1 | hit@5 | MRR |" in printed
@@ -160,3 +190,16 @@ def test_main_prints_a_table_and_writes_json(default_corpus, tmp_path, capsys):
     assert set(report["modes"]) == {"bm25", "dense"}
     assert report["n_questions"] == 3
     assert set(report["modes"]["dense"]["per_feed"]) == set(EVAL_FEEDS)
+
+    # The gate: a minimum no score can reach, and one for a mode this run did not measure,
+    # each give one line on stderr and exit status 1; a reachable minimum passes.
+    gate = tmp_path / "gate.toml"
+    gate.write_text("[retrieval]\nbm25_hit_at_1 = 0.0\ndense_mrr = 1.01\nhybrid_hit_at_5 = 0.5\n", encoding="utf-8")
+    assert main([*args, "--thresholds", str(gate)]) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("below threshold:")]
+    assert len(err) == 2, err
+    assert "dense_mrr" in err[0] and "below its minimum 1.010" in err[0]
+    assert "hybrid_hit_at_5" in err[1] and "not measured" in err[1]
+    gate.write_text("[retrieval]\nbm25_hit_at_1 = 0.0\n", encoding="utf-8")
+    assert main([*args, "--thresholds", str(gate)]) == 0
+    assert "thresholds met" in capsys.readouterr().out
