@@ -74,18 +74,3 @@ def test_bad_input_is_one_plain_error(agent_env, kwargs, message):
     with pytest.raises(TutorError, match=message):
         ask(**kwargs)
 
-
-@pytest.mark.slow
-def test_default_model_keeps_the_exact_loss_name(agent_env):
-    # The issue's example: given the roadmap's CNN passage, the 0.5B model once said "categorical
-    # cross-entropy". With the tutor's prompt it must keep the exact identifier.
-    from tutor.config import Settings
-    from tutor.llm.load import load_llm
-
-    llm = load_llm(Settings(llm_preset="qwen2.5-coder-0.5b", max_new_tokens=160, temperature=0.0))  # the default preset
-    answer = ask(CNN_LOSS, llm=llm, feed="roadmap")
-    assert answer.model == "qwen2.5-coder-0.5b"
-    assert "sparse_categorical_crossentropy" in answer.answer, answer.answer
-    # The 0.5B model often omits inline markers; then the passages come back as plain sources.
-    refs = answer.citations or answer.sources
-    assert refs and refs[0].source == "roadmap:deep_learning_roadmap.md"
