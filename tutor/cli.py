@@ -2,7 +2,7 @@
 
 Each command group lives in ``tutor/commands/<group>.py`` and is registered here, so the
 file names say where a request goes: ``tutor ingest``/``search`` → commands/knowledge.py,
-``tutor ask`` → commands/ask.py, ``tutor serve``/``models`` → commands/llm.py, ``tutor experiment`` → commands/lab.py.
+``tutor ask`` → commands/ask.py, ``tutor chat`` → commands/chat.py, ``tutor serve``/``models`` → commands/llm.py, ``tutor experiment`` → commands/lab.py.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ app = typer.Typer(
 def _register() -> None:
     # Imported lazily inside a function so `tutor --help` stays fast and a broken optional
     # group cannot stop the others from loading.
-    from tutor.commands import ask, knowledge, lab, llm
+    from tutor.commands import ask, chat, knowledge, lab, llm
 
-    for module in (knowledge, ask, llm, lab):
+    for module in (knowledge, ask, chat, llm, lab):
         module.register(app)
 
 

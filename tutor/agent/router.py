@@ -106,6 +106,9 @@ _MODE = re.compile(r"\b(?:switch|change|go|put me|turn on|use)\b.*\b(?:guide|soc
                    r"|\b(?:guide|socratic|explain) mode\b")
 _RECALL = re.compile(r"\bwhat did (?:i|you) (?:say|tell|ask|mention)|\bmessages? ago\b|\bearlier in (?:this|our) (?:chat|conversation)|\bremind me what (?:i|we)\b|\bwhat was my (?:name|goal)\b"
                      r"|\bwhat have we (?:talked|discussed)")
+#: The learner telling about themselves ("my name is Sam, I'm training a CNN"): context, not a request.
+_ABOUT_ME = re.compile(r"^(?:(?:hi|hello|hey)[,!. ]+)?(?:my name is|i am|i'm|im|i have been|i've been|i was|"
+                       r"i work|i study)\b")
 _PROGRESS = re.compile(r"\b(?:my progress|progress so far|mastery|study next|learn next|next topic|my gaps|gaps|"
                        r"weak (?:topics?|spots?|areas?)|how am i doing|where am i on|what have i (?:covered|learned|mastered)|(?:topic|what) should i (?:tackle|study|learn|focus on|do) next|tackle next)\b")
 _QUIZ = re.compile(r"\bquiz|\btest me\b|\btest my (?:knowledge|understanding)|\bpractice questions?\b|"
@@ -121,7 +124,8 @@ _RUN_VERB = re.compile(r"^(?:(?:can|could|would) you |please |pls |plz |let'?s |
                        r"|\b(?:demo|experiment)\b.*\b(?:pls|please|plz)\b|^\w+(?: \w+)? demo\b|\bdemo (?:pls|please)|"
                        r"\bi want to (?:see|watch)\b")
 #: Nouns of a request to run something, for messages with no verb ("optimizer race: sgd and adam, 500 steps").
-_RUN_NOUN = re.compile(r"\b(?:demo|race|experiment|run|epochs?|steps|seed)\b")
+_RUN_NOUN = re.compile(r"\b(?:demo|race|experiment|run)\b|\b\d[\d.e-]*\s*(?:epochs?|steps|seed)\b"
+                       r"|\b(?:epochs?|steps|seed)\s*[=:]?\s*\d")
 _POLITE = re.compile(r"^(?:(?:can|could|would|will) you|please|pls|plz)\b")
 _INTENT_WORDS = ("compare", "quiz", "progress", "train", "explain", "experiment", "mastery", "runs")
 _QUESTION = re.compile(r"^(?:what|whats|what's|why|how|is|are|does|do|did|which|when|where|who|can|could|should|"
@@ -138,6 +142,8 @@ def intent_rules(message: str) -> str | None:
     if ids:
         return "compare_runs" if _COMPARE.search(low) else "explain_run"
     if _CHAT.match(low) or _MODE.search(low) or _RECALL.search(low):
+        return "none"
+    if _ABOUT_ME.search(low) and not low.rstrip().endswith("?") and "can you" not in low and "please" not in low:
         return "none"
     if _PROGRESS.search(low):
         return "progress"

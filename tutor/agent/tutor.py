@@ -37,7 +37,7 @@ from tutor.agent.events import (
     ToolCallRecord,
     ToolResultEvent,
 )
-from tutor.agent.router import Decision, Router
+from tutor.agent.router import Decision, Router, intent_rules
 from tutor.agent.tools import TOOLS, ToolContext, ToolOutput, grade
 from tutor.config import Settings, get_settings
 from tutor.errors import TutorError
@@ -68,6 +68,15 @@ class Tutor:
         return self._memory
 
     @property
+    def knowledge(self):
+        """The retriever for this tutor's settings (its data dir), shared by the process."""
+        if self.retriever is None:
+            from knowledge.retrieve import get_retriever
+
+            self.retriever = get_retriever(self.settings)
+        return self.retriever
+
+    @property
     def llm(self):
         if self._llm is None:
             from tutor.llm.load import get_llm
@@ -77,8 +86,11 @@ class Tutor:
 
     # -- one turn ------------------------------------------------------------------------------------
     def turn(self, session_id: str | None, message: str, *, mode: str | None = None, user: str | None = None,
-             cancel: threading.Event | None = None) -> Iterator[Any]:
-        """Yield the events of one turn; the last one is an ``answer`` or an ``error``."""
+             cancel: threading.Event | None = None, feed: str | None = None, top_k: int | None = None) -> Iterator[Any]:
+        """Yield the events of one turn; the last one is an ``answer`` or an ``error``.
+
+        ``feed`` / ``top_k`` narrow the retrieval of a knowledge answer (``tutor ask --feed docs``).
+        """
         user = user or self.settings.user
         cancel = cancel or threading.Event()
         try:
@@ -90,7 +102,7 @@ class Tutor:
             yield ErrorEvent(message=str(exc), session_id=session_id)
             return
         try:
-            yield from self._turn(user, session.id, session.mode, message, cancel)
+            yield from self._turn(user, session.id, session.mode, message, cancel, feed, top_k)
         except TutorError as exc:
             yield ErrorEvent(message=str(exc), session_id=session.id)
         except Exception as exc:  # noqa: BLE001 - a learner sees one line, the log keeps the rest
@@ -99,22 +111,28 @@ class Tutor:
                                      f"{' '.join(str(exc).split())[:200]}); the conversation can go on",
                              session_id=session.id)
 
-    def _turn(self, user: str, sid: str, mode: str, message: str, cancel: threading.Event) -> Iterator[Any]:
+    def _turn(self, user: str, sid: str, mode: str, message: str, cancel: threading.Event,
+              feed: str | None = None, top_k: int | None = None) -> Iterator[Any]:
         t0 = time.perf_counter()
         history = [(m["role"], m["content"]) for m in self.memory.messages(user, sid, limit=self.settings.history_turns)]
         self.memory.add_message(user, sid, "user", message)
         state = self.memory.get_state(user, sid)
         ctx = ToolContext(settings=self.settings, memory=self.memory, user=user, session_id=sid, cancel=cancel,
-                          retriever=self.retriever, deadline=time.monotonic() + self.settings.turn_max_seconds)
+                          retriever=self.knowledge, deadline=time.monotonic() + self.settings.turn_max_seconds)
         decision = self.router.route(message)
+        if feed is not None and decision.tool == "search_knowledge":
+            decision.arguments["feed"] = feed
         reply = _Reply(session_id=sid, mode=mode, route=decision.tool)
 
-        if state.get("quiz") and decision.tool in ("search_knowledge", "none"):
+        # While a quiz question or a prediction is pending, the reply is the learner's answer unless
+        # its wording unmistakably asks for something else ("quiz me on CNNs", "how am I doing").
+        answering = intent_rules(message) in (None, "search_knowledge", "none")
+        if state.get("quiz") and answering:
             # The learner is answering the quiz question asked in the previous turn.
             pending = state.pop("quiz")
             self.memory.set_state(user, sid, state)
             yield from self._tool(ctx, reply, "grade", lambda: grade(message, pending, ctx), {"answer": message})
-        elif state.get("predict") and decision.tool in ("search_knowledge", "none"):
+        elif state.get("predict") and answering:
             pending = state.pop("predict")
             self.memory.set_state(user, sid, state)
             yield from self._experiment(ctx, reply, pending, prediction=message)
@@ -125,7 +143,7 @@ class Tutor:
         elif decision.tool == "none":
             yield from self._chat(reply, message, history)
         else:
-            yield from self._knowledge(ctx, reply, decision, mode, message, history)
+            yield from self._knowledge(ctx, reply, decision, mode, message, history, top_k)
 
         reply.latency_s = time.perf_counter() - t0
         answer = reply.event()
@@ -134,13 +152,15 @@ class Tutor:
         yield answer
 
     # -- the paths -----------------------------------------------------------------------------------
-    def _knowledge(self, ctx, reply, decision: Decision, mode: str, message: str, history) -> Iterator[Any]:
+    def _knowledge(self, ctx, reply, decision: Decision, mode: str, message: str, history,
+                   top_k: int | None = None) -> Iterator[Any]:
         """A knowledge question: retrieve, then a cited answer (explain) or a guiding question (guide)."""
         args = decision.arguments
         yield ToolCallEvent(name="search_knowledge", arguments=args)
         guide = mode == "guide"
         answer = None
-        for event in ask(message, feed=args.get("feed"), llm=self._llm_or_none(), retriever=self.retriever, stream=True,
+        for event in ask(message, feed=args.get("feed"), top_k=top_k, llm=self._llm_or_none(),
+                         retriever=self.knowledge, stream=True,
                          settings=self.settings, style="guide" if guide else "exact", history=history):
             if event.type == "passages":
                 reply.passages = event.passages

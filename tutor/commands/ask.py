@@ -1,8 +1,10 @@
-"""`tutor ask "QUESTION"`: a grounded answer with numbered citations, streamed as it is written.
+"""`tutor ask "QUESTION"`: one turn of the tutor, streamed; the scripted path to the agent.
 
     tutor ask "Which loss does the roadmap's CNN compile with?"
     tutor ask "What does batch_first do in nn.LSTM?" --feed docs --top-k 3
-    tutor ask "..." --json     # {"answer", "citations": [{"n","source","title","section","text"}], "model", "latency_s"}
+    tutor ask "train the cnn for 3 epochs with dropout 0.3 and explain the curve"
+    tutor ask "what did I say I was training?" --session S --user sam
+    tutor ask "..." --json   # {"answer", "citations", "model", "latency_s", "session_id", "mode", "tool_calls", ...}
 
 With ``--json`` the only thing on stdout is that object; ``citations`` holds the passages the
 answer cites, or — when it cites none inline — the top passages it was based on.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from typing import Optional
 
 import typer
@@ -21,64 +24,75 @@ from tutor.errors import TutorError
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the top-level app."""
-    app.command("ask", help="Answer a question from the knowledge base, with numbered citations.")(ask_command)
+    app.command("ask", help="Ask the tutor one thing: a cited answer, an experiment, a quiz.")(ask_command)
 
 
-def ask_command(
-    question: str = typer.Argument(..., help="The question, in quotes."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of streaming text."),
-    top_k: Optional[int] = typer.Option(None, "--top-k", help="Passages to retrieve, 1 to 100 (default: settings.top_k)."),
-    feed: Optional[str] = typer.Option(None, "--feed", help="Only search one feed: roadmap, papers, docs or user."),
-) -> None:
-    from tutor.agent.ask import ask
+def check_options(question: str | None, feed: str | None, top_k: int | None, mode: str | None) -> None:
+    """Refuse bad input in milliseconds, before the corpus or the model loads."""
     from tutor.config import FEEDS
 
-    # Checked here too so a typo fails in milliseconds, before the corpus or model loads.
     if not " ".join((question or "").split()):
         raise TutorError('The question is empty; ask something, e.g. tutor ask "What does dropout do?".')
     if feed is not None and feed not in FEEDS:
         raise TutorError(f"Unknown feed '{feed}'; choose one of: {', '.join(FEEDS)}.")
     if top_k is not None and not 1 <= top_k <= 100:
         raise TutorError(f"--top-k must be between 1 and 100, got {top_k}.")
+    if mode is not None and mode not in ("explain", "guide"):
+        raise TutorError(f"Unknown mode '{mode}'; choose explain or guide.")
 
-    _ensure_corpus()
+
+def ask_command(
+    question: str = typer.Argument(..., help="The question or request, in quotes."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of streaming text."),
+    top_k: Optional[int] = typer.Option(None, "--top-k", help="Passages to retrieve, 1 to 100 (default: settings.top_k)."),
+    feed: Optional[str] = typer.Option(None, "--feed", help="Only search one feed: roadmap, papers, docs or user."),
+    session: Optional[str] = typer.Option(None, "--session", help="Continue this conversation (created when new)."),
+    user: Optional[str] = typer.Option(None, "--user", help="Learner name (default: settings.user)."),
+    mode: Optional[str] = typer.Option(None, "--mode", help="explain (direct, cited) or guide (Socratic)."),
+) -> None:
+    check_options(question, feed, top_k, mode)
+    ensure_corpus()
+    from tutor.agent import Tutor
+    from tutor.commands.render import TerminalRenderer
+
+    cancel = threading.Event()
+    events = Tutor().turn(session, question, mode=mode, user=user, cancel=cancel, feed=feed, top_k=top_k)
+    render = None if as_json else TerminalRenderer()
+    final = None
+    try:
+        for event in events:
+            if render:
+                render(event)
+            if event.type in ("answer", "error"):
+                final = event
+    except KeyboardInterrupt:
+        cancel.set()  # a running experiment stops at its next epoch
+        raise
+    if final is None or final.type == "error":
+        raise TutorError(final.message if final else "the tutor gave no answer")
     if as_json:
-        answer = ask(question, top_k=top_k, feed=feed)
-        refs = answer.citations or answer.sources
-        out = {
-            "answer": answer.answer,
-            "citations": [r.model_dump(include={"n", "source", "title", "section", "text"}) for r in refs],
-            "model": answer.model,
-            "latency_s": round(answer.latency_s, 3),
-        }
-        print(json.dumps(out, ensure_ascii=False))
-        return
-
-    answer = None
-    for event in ask(question, top_k=top_k, feed=feed, stream=True):
-        if event.type == "token":
-            sys.stdout.write(event.text)
-            sys.stdout.flush()
-        elif event.type == "answer":
-            answer = event.answer
-    sys.stdout.write("\n")
-    if answer is None:
-        return
-    if answer.citations:
-        print("\nSources cited:")
-        refs = answer.citations
-    elif answer.sources:
-        print("\nSources (the answer cites none inline; these are the passages it was given):")
-        refs = answer.sources
-    else:
-        refs = []
-    for r in refs:
-        where = " › ".join(x for x in (r.title, r.section) if x)
-        print(f"  [{r.n}] {where} ({r.source})" if where else f"  [{r.n}] {r.source}")
-    print(f"\n{answer.model} · {answer.latency_s:.1f} s", file=sys.stderr)
+        print(json.dumps(answer_json(final), ensure_ascii=False))
 
 
-def _ensure_corpus() -> None:
+def answer_json(answer) -> dict:
+    """The documented `--json` object: today's fields, plus the session, the mode and the tool calls."""
+    refs = answer.citations or answer.sources
+    out = {
+        "answer": answer.text,
+        "citations": [r.model_dump(include={"n", "source", "title", "section", "text"}) for r in refs],
+        "model": answer.model,
+        "latency_s": round(answer.latency_s, 3),
+        "session_id": answer.session_id,
+        "mode": answer.mode,
+        "tool_calls": [c.model_dump() for c in answer.tool_calls],
+    }
+    for key in ("adapter",):
+        if key in answer.extra:
+            out[key] = answer.extra[key]
+    return out
+
+
+def ensure_corpus() -> None:
     """Build the default corpus on a fresh data dir; its progress bars go to stderr (tqdm)."""
     from knowledge.corpus_default import ensure_default_corpus, is_built
 

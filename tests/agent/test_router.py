@@ -1,0 +1,74 @@
+"""The router: unmistakable wording decides by rule, the rest by the embedding vote; no invented values."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tutor.agent.router import Router, fill_arguments, intent_rules
+from tutor.agent.router_exemplars import EXEMPLARS
+
+DATASETS = Path(__file__).resolve().parents[2] / "evals" / "datasets"
+
+
+@pytest.mark.parametrize("message, tool", [
+    ("hi!", "none"),
+    ("thanks, that helped", "none"),
+    ("switch to guide mode please", "none"),
+    ("what did I tell you my name was?", "none"),
+    ("how am I doing?", "progress"),
+    ("quiz me on LSTMs", "quiz"),
+    ("compare cnn-20261203-101500-ab12 and cnn-20261203-111500-cd34", "compare_runs"),
+    ("why did cnn-20261203-101500-ab12 overfit?", "explain_run"),
+    ("explain my last run", "explain_run"),
+    ("compare my last two runs", "compare_runs"),
+    ("train the cnn for 3 epochs", "run_experiment"),
+    ("can you run the timeseries demo with window 12", "run_experiment"),
+    ("what does the epochs setting of a CNN do?", "search_knowledge"),
+    ("why does validation loss rise in general? don't run anything", "search_knowledge"),
+])
+def test_intent_rules(message, tool):
+    assert intent_rules(message) == tool
+
+
+def test_search_arguments_are_the_message_and_an_explicit_feed():
+    assert fill_arguments("search_knowledge", " what is LoRA? ") == {"query": "what is LoRA?"}
+    assert fill_arguments("search_knowledge", "what does the roadmap say about GPUs") == {
+        "query": "what does the roadmap say about GPUs", "feed": "roadmap"}
+
+
+def test_quiz_topic_comes_from_the_roadmap_topics():
+    assert fill_arguments("quiz", "quiz me on LSTMs") == {"topic": "rnn"}
+    assert fill_arguments("quiz", "test me on LoRA") == {"topic": "fine-tuning"}
+    assert fill_arguments("quiz", "quiz me") == {}
+
+
+def test_embedding_vote_sends_unseen_wording_to_the_right_tool(agent_env):
+    router = Router()
+    assert router.route("yo what's up").tool == "none"
+    decision = router.route("Could you explain what a residual connection is")
+    assert decision.tool == "search_knowledge" and decision.arguments == {
+        "query": "Could you explain what a residual connection is"}
+    assert 0 <= decision.latency_s < 5
+
+
+def test_request_without_a_recipe_is_not_an_experiment(agent_env):
+    # Nothing to run was named: the tutor asks rather than guessing a recipe.
+    decision = Router().route("start an experiment")
+    assert decision.tool in ("run_experiment", "search_knowledge")
+    assert "kind" not in decision.arguments
+
+
+def test_router_exemplars_share_no_message_with_the_eval_sets():
+    def norm(text: str) -> str:
+        return " ".join("".join(c for c in text.lower() if c.isalnum() or c.isspace()).split())
+
+    exemplars = {norm(m) for ms in EXEMPLARS.values() for m in ms}
+    for name in ("routing.jsonl", "routing_holdout.jsonl"):
+        path = DATASETS / name
+        if not path.exists():
+            continue
+        messages = {norm(json.loads(line)["message"]) for line in path.read_text().splitlines() if line.strip()}
+        assert not exemplars & messages, f"{name} shares {exemplars & messages}"
