@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -76,8 +77,12 @@ def postgres_url(tmp_path_factory):
     if bindir is None:
         pytest.skip("PostgreSQL is not installed here (scripts/test.sh installs it with apt)")
     pytest.importorskip("psycopg")
-    data = tmp_path_factory.mktemp("pg") / "data"
-    shutil.chown(data.parent, "postgres") if os.geteuid() == 0 else None
+    # Under /tmp itself: pytest's own temp folders are private to root, and as root the server must
+    # run as the postgres user, who has to reach its data folder.
+    base = Path(tempfile.mkdtemp(prefix="tutor-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres")
+    data = base / "data"
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -97,6 +102,7 @@ def postgres_url(tmp_path_factory):
     yield url
     proc.terminate()
     proc.wait(20)
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def test_postgresql_memory_is_the_same_memory(postgres_url):
