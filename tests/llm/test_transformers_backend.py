@@ -70,18 +70,44 @@ def test_stop_and_max_tokens(hf_llm):
 
 
 def test_tools_render_and_parse(hf_llm):
+    import json
+    import re
+
     from llama_index.core.tools import FunctionTool
+
+    from tutor.llm.backends.base import tool_specs
 
     def run_experiment(kind: str) -> str:
         """Train a small network of the given kind."""
         return kind
 
     tools = [FunctionTool.from_defaults(fn=run_experiment)]
-    from tutor.llm.backends.base import tool_specs
+    specs = tool_specs(tools)
+    prompt = hf_llm.render([{"role": "user", "content": "hi"}], specs)
+    # The prompt lays out exactly this tool: its name, description and JSON schema, one per line.
+    block = re.search(r"<tools>\n(.*?)\n</tools>", prompt, flags=re.S)
+    assert block, prompt
+    assert [json.loads(line) for line in block.group(1).splitlines()] == specs
+    assert specs[0]["function"]["name"] == "run_experiment"
+    assert specs[0]["function"]["parameters"]["required"] == ["kind"]
+    assert "<tool_call>" in prompt and prompt.rstrip().endswith("hi<|im_end|>\n<|im_start|>assistant")
 
-    assert "run_experiment" in hf_llm.render([{"role": "user", "content": "hi"}], tool_specs(tools))
+    # A known reply parses to exactly this call, and no prose or problems.
+    raw = '<tool_call>\n{"name": "run_experiment", "arguments": {"kind": "cnn"}}\n</tool_call>'
+    parsed = hf_llm.parse_reply(raw, tools)
+    (call,) = parsed.message.additional_kwargs["tool_calls"]
+    assert (call.name, call.arguments) == ("run_experiment", {"kind": "cnn"})
+    assert parsed.message.additional_kwargs["tool_problems"] == [] and not parsed.message.content
+    (selected,) = hf_llm.get_tool_calls_from_response(parsed)
+    assert (selected.tool_name, selected.tool_kwargs) == ("run_experiment", {"kind": "cnn"})
+
+    # A real generation with tools goes through that same parser: its calls are what parsing
+    # its raw text gives.
     reply = hf_llm.chat_with_tools(tools, user_msg="Run a CNN experiment.", max_tokens=12)
-    assert isinstance(reply.message.additional_kwargs["tool_calls"], list)
+    extra = reply.message.additional_kwargs
+    again = hf_llm.parse_reply(extra["raw_text"], tools).message.additional_kwargs
+    assert [(c.name, c.arguments) for c in extra["tool_calls"]] == [(c.name, c.arguments) for c in again["tool_calls"]]
+    assert extra["tool_problems"] == again["tool_problems"]
 
 
 def test_peft_adapter_loads_and_changes_the_output(hf_llm, tiny_hf_dir, adapter_dir):
