@@ -66,22 +66,42 @@ def test_stream_arrives_incrementally_and_adds_up(tiny_llm):
     assert deltas == tiny_llm.chat(QUESTION, max_tokens=16).message.content
 
 
+def _decode_steps(llm) -> int:
+    """Tokens llama.cpp has decoded one at a time (generation) in this context so far."""
+    import llama_cpp
+
+    return llama_cpp.llama_perf_context(llm.llama._ctx.ctx).n_eval
+
+
 def test_closing_a_stream_stops_decoding_and_frees_the_model(tiny_llm):
+    before = _decode_steps(tiny_llm)
     stream = tiny_llm.stream_complete("Count from one to one hundred: one, two,", formatted=True, max_tokens=200)
     first = next(stream)
     assert first.delta and tiny_llm.busy
     stream.close()
     assert not tiny_llm.busy  # the lock is released as soon as the consumer leaves
-    # The model is usable right away, and the abandoned request did not run to 200 tokens.
-    assert tiny_llm.complete("Hi", formatted=True, max_tokens=2).text is not None
+    # The abandoned request stopped at its first token or so; it did not decode on towards 200.
+    assert _decode_steps(tiny_llm) - before <= 2
+    # The model is usable right away.
+    assert _n_tokens(tiny_llm, tiny_llm.complete("Hi", formatted=True, max_tokens=2).text) >= 1
 
 
 def test_stop_sequences_end_generation_before_the_stop(tiny_llm):
-    free = tiny_llm.complete("Count: 1, 2, 3, 4, 5, 6, 7,", formatted=True, max_tokens=16).text
+    prompt = "Count: 1, 2, 3, 4, 5, 6, 7,"
+    tiny_llm.reset_cache()  # both runs from a cold cache, so greedy decoding gives the same tokens
+    before = _decode_steps(tiny_llm)
+    free = tiny_llm.complete(prompt, formatted=True, max_tokens=16).text
+    free_steps = _decode_steps(tiny_llm) - before
     assert "10" in free  # the model really counts on, so the stop below is meaningful
-    stopped = tiny_llm.complete("Count: 1, 2, 3, 4, 5, 6, 7,", formatted=True, max_tokens=16, stop=["10"]).text
-    assert "10" not in stopped
-    assert free.startswith(stopped)
+    tiny_llm.reset_cache()
+    before = _decode_steps(tiny_llm)
+    stopped = tiny_llm.complete(prompt, formatted=True, max_tokens=16, stop=["10"]).text
+    stopped_steps = _decode_steps(tiny_llm) - before
+    # The text ends exactly where the stop string began, without it...
+    assert stopped == free[: free.index("10")]
+    # ...and generation itself ended there, before max_tokens: fewer tokens, fewer decode steps.
+    assert _n_tokens(tiny_llm, stopped) < 16
+    assert stopped_steps < free_steps
 
 
 def test_max_tokens_caps_the_answer(tiny_llm):
