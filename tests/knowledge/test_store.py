@@ -21,9 +21,11 @@ def test_server_settings_build_a_server_client(tutor_home):
     assert client_kwargs(Settings()) == {"path": str(Settings().qdrant_path)}
 
 
-def test_store_operations_against_an_in_memory_stand_in_for_a_server(tutor_home):
-    # QdrantClient(":memory:") stands in for a Qdrant server here (no server binary can run
-    # on this machine); the Store code is the same for both.
+def test_store_operations_on_an_in_memory_embedded_client(tutor_home):
+    # QdrantClient(":memory:") is qdrant_client's local (embedded) mode, the same branch as the
+    # default on-disk store, only without files. It is not a server: no Qdrant server can run on
+    # this machine, so the server branch is covered only as far as the client it builds
+    # (test_server_settings_build_a_server_client) and the compose file (below).
     store = Store(Settings(), client=QdrantClient(location=":memory:"))
     assert store.count() == 0 and store.query([0.1] * 4, 3) == []
     store.ensure(4)
