@@ -82,7 +82,7 @@ Write one guiding question for the student."""
 
 #: Used when the model's guide reply held no question: a question that always helps.
 GUIDE_FALLBACK_QUESTION = Template(
-    """What do you already know about $subject, and which part of it do you think applies here?"""
+    """Let's work it out together rather than me just telling you. What do you already know about $subject, and which step would you try first?"""
 )
 
 #: Guide mode, before an experiment runs: the learner predicts first ("predict, then run").

@@ -344,13 +344,22 @@ class _Reply:
 
 
 def guide_reply(model_text: str, message: str) -> str:
-    """Only the model's questions survive in guide mode: a statement could hand over the answer."""
+    """Only the model's questions survive in guide mode: a statement could hand over the answer.
+
+    A question that merely repeats the learner's own is no guidance either; then a fixed one is used.
+    """
     sentences = re.split(r"(?<=[.!?])\s+", " ".join(model_text.split()))
-    questions = [s for s in sentences if s.endswith("?") and len(s) > 10]
+    asked = set(re.findall(r"\w+", message.lower()))
+    questions = [s for s in sentences if s.endswith("?") and len(s) > 10
+                 and _overlap(set(re.findall(r"\w+", s.lower())), asked) < 0.7]
     if questions:
         return " ".join(questions[:2])
     subject = " ".join(re.findall(r"[A-Za-z][\w()\-,]*", message)[:8]) or "this"
     return prompts.GUIDE_FALLBACK_QUESTION.substitute(subject=f"\"{subject}\"")
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / max(1, len(a))
 
 
 def _shift_markers(text: str, offset: int) -> str:

@@ -32,6 +32,9 @@ def chat_command(
     from tutor.agent import Tutor
     from tutor.commands.render import TerminalRenderer
 
+    from tutor.lab.warm import prewarm
+
+    prewarm()  # a conversation may ask for an experiment: keep a run process with torch imported ready
     tutor = Tutor()
     render = TerminalRenderer()
     print("DL Tutor. Ask anything from the roadmap, or say \"train the cnn for 3 epochs\". /quit to leave.",

@@ -421,15 +421,26 @@ class RunHandle:
             "primary_metric": recipe.primary_metric, "higher_is_better": recipe.higher_is_better,
             "run_dir": str(run_dir),
         })
-        ctx = mp.get_context("spawn")
-        self._events = ctx.Queue()
-        self._cancel_event = ctx.Event()
         job = {"kind": self.kind, "module": recipe.__module__, "params": self.params, "run_dir": str(run_dir),
                "device": settings.lab_device, "threads": threads, "parent_pid": os.getpid()}
-        # daemon: if the launching program exits, multiprocessing takes the run down with it.
-        self._process = ctx.Process(target=_child_main, args=(job, self._events, self._cancel_event),
-                                    name=f"tutor-run-{run_id}", daemon=True)
-        self._process.start()
+        from tutor.lab.warm import POOL
+
+        spare = POOL.take()
+        # Hold the spare (its job queue too): a queue collected before a just-started child has
+        # unpickled it takes its semaphore with it, and the child dies on start.
+        self._spare = spare
+        self.warm = spare is not None
+        if spare is not None:  # a process with torch already imported (tutor/lab/warm.py)
+            self._events, self._cancel_event, self._process = spare.events, spare.cancel, spare.process
+            spare.jobs.put(job)
+        else:
+            ctx = mp.get_context("spawn")
+            self._events = ctx.Queue()
+            self._cancel_event = ctx.Event()
+            # daemon: if the launching program exits, multiprocessing takes the run down with it.
+            self._process = ctx.Process(target=_child_main, args=(job, self._events, self._cancel_event),
+                                        name=f"tutor-run-{run_id}", daemon=True)
+            self._process.start()
         self.pid = self._process.pid
         self._thread = threading.Thread(target=self._watch, name=f"watch-{run_id}", daemon=True)
         self._thread.start()
@@ -503,7 +514,12 @@ class RunHandle:
                 pass
             self._deliver({"type": "done", "status": "failed", "result": self._result.to_json()})
         finally:
-            self._done.set()
+            from tutor.lab.warm import POOL
+
+            try:
+                POOL.refill()  # the next run finds a warm spare (when a face turned them on)
+            finally:
+                self._done.set()
 
     def _watch_run(self) -> None:
         # Import the plotting stack now, while the child starts, so the result is ready the
