@@ -19,9 +19,9 @@ KIND_WORDS: list[tuple[str, list[str]]] = [
     ("timeseries", ["time series", "timeseries", "time-series", "forecast", "forecasting", "co2", "sunspot", "sunspots"]),
     ("mlp-uat", ["universal approximation", "approximation theorem", "uat", "mlp-uat", "mlp uat", "fit a function",
                  "approximate a function", "approximate sin", "curve fitting", "widths", "fit sin", "fit a sine",
-                 "sawtooth", "xsin3x", "approximator"]),
+                 "sawtooth", "xsin3x", "approximator", "step function", "x*sin", "fit the", "fitting sin"]),
     ("backprop", ["backprop", "backpropagation", "back-propagation", "back propagation", "xor", "autograd check",
-                  "hand-computed gradients", "gradients by hand"]),
+                  "hand-computed gradients", "gradients by hand", "hand-gradients", "hand gradients", "autograd"]),
     ("cnn", ["cnn", "convnet", "conv net", "convolutional", "convolution", "conv2d", "image classifier",
              "digit classifier", "cnns"]),
     ("rnn", ["rnn", "lstm", "gru", "recurrent", "sentiment", "text classifier", "rnns", "lstms"]),
@@ -133,9 +133,18 @@ def _number(raw: str) -> float | None:
     return value / 100 if percent else value
 
 
+_ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "gelu")
+_OPTIMIZER_NAMES = ("sgd", "momentum", "rmsprop", "adam")
+
+
 def detect_kind(message: str) -> str | None:
     """Which recipe the message asks for, or None."""
     text = _norm(message)
+    # Naming several activations (or optimizers) to set side by side is the comparison recipe itself.
+    if sum(_has(text, a) for a in _ACTIVATION_NAMES) >= 2 and not any(_has(text, w) for w in ("cnn", "rnn", "lstm")):
+        return "activations"
+    if sum(_has(text, o) for o in _OPTIMIZER_NAMES) >= 3:
+        return "optimizers"
     for kind, words in KIND_WORDS:
         if any(_has(text, w) for w in words):
             return kind
@@ -190,7 +199,8 @@ def _choice_mentions(text: str, field: str, choices: list[Any], kind: str | None
             if ambiguous and cand == word:
                 # "and"/"or"/"step": only as "task xor", "function step", "or gate", "AND task".
                 pattern = rf"(?:{re.escape(field.replace('_', ' '))}\s*(?:=|:|of|is)?\s*){re.escape(cand)}(?![a-z0-9])" \
-                          rf"|(?<![a-z0-9]){re.escape(cand)}\s+(?:gate|task|function|cell|optimizer|optimiser)" \
+                          rf"|(?<![a-z0-9]){re.escape(cand)}\s+(?:gate|task|function|cell|optimizer|optimiser|wave|curve)" \
+                          rf"|(?:fit|fits|fitting|approximate|approximating)\s+(?:the\s+|a\s+)?{re.escape(cand)}(?![a-z0-9])" \
                           rf"|(?:vanilla|plain|simple)\s+{re.escape(cand)}(?![a-z0-9])"
                 m = re.search(pattern, text)
             else:
@@ -227,6 +237,9 @@ def extract_params(message: str, params_model: type, kind: str | None = None) ->
             item_choices = _choices(item)
             if item_choices:
                 hits = _choice_mentions(text, field, item_choices, kind)
+                if len(hits) >= 2:  # in a list of choices, an everyday word is a choice too ("sgd, momentum, adam")
+                    hits = [c for c in item_choices if re.search(rf"(?<![a-z0-9_]){re.escape(str(c))}(?![a-z0-9_])", text)]
+                    hits.sort(key=lambda c: re.search(rf"(?<![a-z0-9_]){re.escape(str(c))}(?![a-z0-9_])", text).start())
                 if len(hits) >= 2 or (hits and any(_has(text, n) for n in _names(field))):
                     out[field] = hits
             elif item is int:

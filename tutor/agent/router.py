@@ -110,19 +110,19 @@ _RECALL = re.compile(r"\bwhat did (?:i|you) (?:say|tell|ask|mention)|\bmessages?
 _ABOUT_ME = re.compile(r"^(?:(?:hi|hello|hey)[,!. ]+)?(?:my name is|i am|i'm|im|i have been|i've been|i was|"
                        r"i work|i study)\b")
 _PROGRESS = re.compile(r"\b(?:my progress|progress so far|mastery|study next|learn next|next topic|my gaps|gaps|"
-                       r"weak (?:topics?|spots?|areas?)|how am i doing|where am i on|what have i (?:covered|learned|mastered)|(?:topic|what) should i (?:tackle|study|learn|focus on|do) next|tackle next)\b")
+                       r"weak (?:topics?|spots?|areas?)|how am i doing|where am i on|what have i (?:covered|learned|mastered)|(?:topic|what) should i (?:tackle|study|learn|focus on|do) next|tackle next|(?:have i|i've|i have) (?:covered|learned|learnt|mastered|done)|my (?:quiz )?scores?\b|scores? on the quiz)")
 _QUIZ = re.compile(r"\bquiz|\btest me\b|\btest my (?:knowledge|understanding)|\bpractice questions?\b|"
                    r"\bcheck my understanding\b|\bquick test\b|\b(?:ask|give) me (?:a |some )?(?:few )?questions?\b|"
                    r"\bget some questions\b|\bsome questions (?:about|on)\b")
 _COMPARE = re.compile(r"\bcompare\b|\bvs\.?\b|\bversus\b|\bstack(?:s)? up\b|\bside by side\b|\bdiff\b|\bwhich (?:run|one) (?:was|did)")
 _RUN_REF = re.compile(r"\b(?:my|the|that|this|last|previous|latest) (?:last |latest |previous |two |2 )?"
-                      r"(?:runs?|experiments?|training(?: run)?|curves?|results?)\b|\b(?:gru|lstm|cnn|rnn) (?:run|one)\b")
+                      r"(?:runs?|experiments?|training runs?|curves?|results?)\b|\b(?:gru|lstm|cnn|rnn) (?:run|one)\b")
 _NO_RUN = re.compile(r"\b(?:no need to|don'?t|do not|without) (?:run|train)|\bin general\b|\bconceptually\b|\bin theory\b")
 _RUN_VERB = re.compile(r"^(?:(?:can|could|would) you |please |pls |plz |let'?s |now |ok,? |i want to |i'd like to |"
                        r"go ahead and |lets )*(?:train|trian|trane|run|rerun|launch|start|fit|race|forecast|predict|show me|"
                        r"demonstrate|demo|try|do|execute|kick off|spin up|watch|see|compare|approximate)\b"
                        r"|\b(?:demo|experiment)\b.*\b(?:pls|please|plz)\b|^\w+(?: \w+)? demo\b|\bdemo (?:pls|please)|"
-                       r"\bi want to (?:see|watch)\b")
+                       r"\bi want to (?:see|watch)\b|(?:^|[.?!,]\s*)(?:now |then |and )?(?:try|run|train|do) it\b")
 #: Nouns of a request to run something, for messages with no verb ("optimizer race: sgd and adam, 500 steps").
 _RUN_NOUN = re.compile(r"\b(?:demo|race|experiment|run)\b|\b\d[\d.e-]*\s*(?:epochs?|steps|seed)\b"
                        r"|\b(?:epochs?|steps|seed)\s*[=:]?\s*\d")
