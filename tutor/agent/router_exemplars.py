@@ -53,7 +53,7 @@ EXEMPLARS: dict[str, list[str]] = {
         "please train the convnet with batch size 64",
     ],
     "explain_run": [
-        "explain my last run",
+        "explain the most recent run",
         "why did that run overfit",
         "what does this curve mean",
         "explain the results of the experiment",
@@ -63,7 +63,7 @@ EXEMPLARS: dict[str, list[str]] = {
         "tell me about the run you just did",
     ],
     "compare_runs": [
-        "compare my last two runs",
+        "compare the two most recent runs",
         "which run was better",
         "show the difference between the two experiments",
         "compare this run with the previous one",
@@ -71,7 +71,7 @@ EXEMPLARS: dict[str, list[str]] = {
         "put the last two runs side by side",
     ],
     "quiz": [
-        "quiz me",
+        "quiz me please",
         "quiz me on CNNs",
         "test my knowledge of backprop",
         "ask me a question about LSTMs",
@@ -83,14 +83,14 @@ EXEMPLARS: dict[str, list[str]] = {
     "progress": [
         "how am I doing",
         "what should I study next",
-        "show my progress",
+        "display my progress",
         "what is my mastery",
         "which topics have I covered",
         "where am I on the roadmap",
         "what are my weak topics",
     ],
     "none": [
-        "hi",
+        "hey there",
         "hello there",
         "thanks",
         "thank you so much",
