@@ -108,13 +108,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", default=str(DATASET_PATH), help="Routing set (JSON lines).")
     parser.add_argument("--json", dest="json_path", help="Also write the full report here.")
     parser.add_argument("--errors", action="store_true", help="Print every wrongly routed message.")
+    parser.add_argument("--router", choices=["embedding", "grammar"], default="embedding",
+                        help="embedding: the agent's router; grammar: the chat model picks under a JSON grammar.")
+    parser.add_argument("--limit", type=int, default=None, help="Only the first N messages.")
     args = parser.parse_args(argv)
-    cases = load_dataset(args.dataset)
-    report = score(embedding_route(), cases)
+    cases = load_dataset(args.dataset)[: args.limit]
+    report = score(embedding_route() if args.router == "embedding" else grammar_route(), cases)
     report["dataset"] = str(args.dataset)
     m = report["metrics"]
     print(markdown_table(["router", "n", "tool acc", "arg exact", "invented", "no-call", "p50 ms", "p95 ms"],
-                         [["embedding+rules", m["n"], m["tool_accuracy"], m["argument_exact_match"],
+                         [[args.router, m["n"], m["tool_accuracy"], m["argument_exact_match"],
                            m["invented_argument_rate"], m["no_call_rate"], 1000 * m["latency_p50_s"],
                            1000 * m["latency_p95_s"]]], digits=3))
     if args.errors:
@@ -125,3 +128,31 @@ def main(argv: list[str] | None = None) -> int:
     if args.json_path:
         write_json(args.json_path, report)
     return 0
+
+
+def grammar_route(settings=None):
+    """The chat model picks the tool, its output constrained by a JSON-schema grammar to the tool names
+    (llama.cpp); arguments still come from the learner's words. The comparison row of docs/agent.md."""
+    from tutor.agent.router import TOOLS, fill_arguments
+    from tutor.llm.load import get_llm
+
+    llm = get_llm()
+    llama = llm.llama
+    schema = {"type": "object", "properties": {"tool": {"type": "string", "enum": list(TOOLS)}}, "required": ["tool"]}
+    system = ("Pick the tool for the student's message. Tools: search_knowledge (answer a question about deep "
+              "learning or a library), run_experiment (train or run a demo), explain_run (explain a finished run), "
+              "compare_runs (compare two runs), quiz (quiz the student), progress (the student's progress), "
+              "none (greetings, thanks, small talk). Reply with JSON.")
+
+    def route(message: str):
+        out = llama.create_chat_completion(
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": message}],
+            response_format={"type": "json_object", "schema": schema}, temperature=0.0, max_tokens=16)
+        try:
+            tool = json.loads(out["choices"][0]["message"]["content"])["tool"]
+        except (ValueError, KeyError, TypeError):
+            tool = "search_knowledge"
+        return tool, fill_arguments(tool, message)
+
+    route("hello")  # warm-up: the system prompt's prefix is cached from here on
+    return route
