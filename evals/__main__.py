@@ -1,7 +1,8 @@
 """`python -m evals SUITE [ARGS]`: run an evaluation suite from the CLI.
 
 Suites: retrieval (hit@k / MRR of dense, BM25 and hybrid search), faithfulness (exact
-names and numbers kept in answers, citation validity). Each suite module has ``main(argv)``.
+names and numbers kept in answers, citation validity), tools (the agent's routing: tool choice,
+argument exact match, invented arguments). Each suite module has ``main(argv)``.
 
 ``python -m evals retrieval`` also checks the minimums in ``evals/thresholds.toml`` (another
 file with ``--thresholds FILE``, none with ``--no-gate``): it prints one line per score below
@@ -16,6 +17,7 @@ import sys
 SUITES = {
     "retrieval": "evals.retrieval",
     "faithfulness": "evals.faithfulness",
+    "tools": "evals.tools",
 }
 
 
@@ -26,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: unknown suite {argv[0]!r}; choose one of: {', '.join(SUITES)}", file=sys.stderr)
             return 2
         print("usage: python -m evals {" + "|".join(SUITES) + "} [--help | suite options]")
-        print("  retrieval also gates on evals/thresholds.toml: --thresholds FILE, or --no-gate")
+        print("  retrieval and tools also gate on evals/thresholds.toml: --thresholds FILE, or --no-gate")
         return 0
     module = importlib.import_module(SUITES[argv[0]])
     return int(module.main(argv[1:]) or 0)

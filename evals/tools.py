@@ -111,7 +111,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--router", choices=["embedding", "grammar"], default="embedding",
                         help="embedding: the agent's router; grammar: the chat model picks under a JSON grammar.")
     parser.add_argument("--limit", type=int, default=None, help="Only the first N messages.")
+    parser.add_argument("--thresholds", default=None, help="Minimum scores (TOML, [tools] table; default "
+                        "evals/thresholds.toml): exit 1 below any of them.")
+    parser.add_argument("--no-gate", action="store_true", help="Report only; check no minimum.")
     args = parser.parse_args(argv)
+    from evals.gates import THRESHOLDS_PATH, check, load_thresholds
+
+    thresholds = args.thresholds or THRESHOLDS_PATH
+    if not args.no_gate:
+        load_thresholds(thresholds)  # a missing or malformed file fails now, not after the run
     cases = load_dataset(args.dataset)[: args.limit]
     report = score(embedding_route() if args.router == "embedding" else grammar_route(), cases)
     report["dataset"] = str(args.dataset)
@@ -127,7 +135,14 @@ def main(argv: list[str] | None = None) -> int:
                       f" (want {item['expected_tool']} {json.dumps(item['expected_arguments'])})")
     if args.json_path:
         write_json(args.json_path, report)
-    return 0
+    if args.no_gate:
+        return 0
+    # The rate of invented arguments must stay 0: gated as "1 - rate" so every key is a minimum.
+    gated = {**m, "no_invented_arguments": 1.0 - m["invented_argument_rate"]}
+    failures = check("tools", gated, thresholds_path=thresholds, model=args.router)
+    for line in failures:
+        print(line)
+    return 1 if failures else 0
 
 
 def grammar_route(settings=None):

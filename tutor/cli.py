@@ -27,9 +27,9 @@ app = typer.Typer(
 def _register() -> None:
     # Imported lazily inside a function so `tutor --help` stays fast and a broken optional
     # group cannot stop the others from loading.
-    from tutor.commands import ask, chat, knowledge, lab, llm
+    from tutor.commands import ask, chat, eval, knowledge, lab, llm
 
-    for module in (knowledge, ask, chat, llm, lab):
+    for module in (knowledge, ask, chat, llm, lab, eval):
         module.register(app)
 
 
