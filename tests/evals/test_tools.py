@@ -23,7 +23,8 @@ def test_every_routing_set_is_valid_against_the_tools(path):
         assert case.tool in TOOLS, case.id
         if case.tool == "run_experiment":
             args = dict(case.arguments)
-            get_recipe(args.pop("kind")).Params.model_validate(args)  # names, types and bounds are real
+            # Real parameter names (values may be out of range on purpose: the tool then refuses them).
+            assert set(args) - {"kind"} <= set(get_recipe(args["kind"]).Params.model_fields), case.id
         if case.tool == "quiz" and case.arguments:
             assert case.arguments["topic"] in TOPIC_IDS
         if case.tool == "search_knowledge":
