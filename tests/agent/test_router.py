@@ -70,3 +70,29 @@ def test_router_exemplars_share_no_message_with_the_eval_sets():
         name = path.name
         messages = {norm(json.loads(line)["message"]) for line in path.read_text().splitlines() if line.strip()}
         assert not exemplars & messages, f"{name} shares {exemplars & messages}"
+
+
+@pytest.mark.parametrize("message, scope", [
+    ("what does dropout do?", "concept"),
+    ("What is LoRA?", "concept"),
+    ("how does QLoRA work", "concept"),
+    ("what does batch_first do in nn.LSTM?", "api"),
+    ("What output shape does Conv2D(32, (3, 3)) give?", "api"),
+    ("how do I build a LoraConfig", "api"),
+    ("what does torch.nn.Dropout do", "api"),
+    ("which argument of the keras fit method sets the batch size", "api"),
+])
+def test_conceptual_and_api_questions_are_told_apart(message, scope):
+    from tutor.agent.router import question_scope
+
+    assert question_scope(message) == scope
+
+
+def test_conceptual_questions_are_answered_from_explanations_only():
+    from knowledge.citation import Citation
+    from tutor.agent.tutor import ExplanationsOnly
+
+    hits = [Citation(text=f"t{i}", source=f"{f}:{i}", feed=f) for i, f in enumerate(["docs", "papers", "docs", "roadmap", "user"])]
+    view = ExplanationsOnly(lambda q, top_k, feed, **kw: hits[:top_k])
+    assert [h.feed for h in view.search("what is dropout", top_k=2)] == ["papers", "roadmap"]
+    assert [h.feed for h in view.search("what is dropout", top_k=5)] == ["papers", "roadmap", "user"]

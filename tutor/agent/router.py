@@ -177,6 +177,23 @@ def _fix_intent_typos(text: str) -> str:
     return re.sub(r"[a-z]+", fix, text)
 
 
+# --- conceptual or API? ---------------------------------------------------------------------------
+# A conceptual question ("what does dropout do?") is answered from explanations (roadmap, paper
+# notes, the learner's files); an API question ("what does batch_first do in nn.LSTM?") from the
+# library docs too. Measured on the first-run questions: with the docs feed in scope, "what does
+# dropout do?" drew torch's feature_alpha_dropout and nn.GRU docstrings ahead of the dropout paper.
+_API_CODE = re.compile(r"`|\b\w+\.\w+\(|\b(?:nn|torch|keras|tf|peft|transformers|sklearn|np|layers|optim|F)\.\w+|"
+                       r"\b[a-z]+_[a-z_]+\b|\b[A-Z][a-z]+[A-Z][a-z]+\w*\b|\bConv\d|\b[A-Z][a-z]+\d[A-Z]?\w*\(")
+_API_WORDS = re.compile(r"\b(?:argument|arguments|parameter of|kwarg|signature|docstring|api|function signature|"
+                        r"method|default value|defaults? to|import|pytorch|torch|keras|tensorflow|peft|huggingface|"
+                        r"hugging face|transformers library|llama.?index|sklearn|scikit)\b", re.IGNORECASE)
+
+
+def question_scope(message: str) -> str:
+    """'api' when the question names code (an identifier, a library, an argument), else 'concept'."""
+    return "api" if _API_CODE.search(message) or _API_WORDS.search(message) else "concept"
+
+
 def fill_arguments(tool: str, message: str) -> dict[str, Any]:
     """The tool's arguments as the message states them (nothing invented)."""
     if tool == "search_knowledge":

@@ -37,7 +37,7 @@ from tutor.agent.events import (
     ToolCallRecord,
     ToolResultEvent,
 )
-from tutor.agent.router import Decision, Router, intent_rules
+from tutor.agent.router import Decision, Router, intent_rules, question_scope
 from tutor.agent.tools import TOOLS, ToolContext, ToolOutput, grade
 from tutor.config import Settings, get_settings
 from tutor.errors import TutorError
@@ -159,8 +159,11 @@ class Tutor:
         yield ToolCallEvent(name="search_knowledge", arguments=args)
         guide = mode == "guide"
         answer = None
+        retriever = self.knowledge
+        if args.get("feed") is None and question_scope(message) == "concept":
+            retriever = ExplanationsOnly(retriever)
         for event in ask(message, feed=args.get("feed"), top_k=top_k, llm=self._llm_or_none(),
-                         retriever=self.knowledge, stream=True,
+                         retriever=retriever, stream=True,
                          settings=self.settings, style="guide" if guide else "exact", history=history):
             if event.type == "passages":
                 reply.passages = event.passages
@@ -301,6 +304,19 @@ class Tutor:
     def _llm_or_none(self):
         # ask() loads the default model itself when none is given; keep one instance per Tutor.
         return self.llm
+
+
+class ExplanationsOnly:
+    """A retriever view without the API-docs feed, for conceptual questions (router.question_scope)."""
+
+    def __init__(self, retriever: Any):
+        self._search = getattr(retriever, "search", retriever)
+
+    def search(self, query: str, top_k: int | None = None, feed: str | None = None, **kw: Any) -> list:
+        k = top_k or 5
+        # Ask deeper, then drop docs hits: the ranking of what is left is unchanged.
+        hits = self._search(query, top_k=min(100, k * 4), feed=feed, **kw)
+        return [h for h in hits if h.feed != "docs"][:k]
 
 
 class _Reply:

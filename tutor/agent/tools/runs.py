@@ -103,7 +103,8 @@ def explain_record(record: dict, ctx: ToolContext) -> tuple[str, list[SourceRef]
         if verdict == "overfitting" and params.get("dropout"):
             query = "overfitting remedies weight decay data augmentation early stopping dropout"
         try:
-            passages = search_passages(ctx, query, top_k=1)
+            # Why a curve behaves so is explained in the paper notes, not in API docstrings.
+            passages = search_passages(ctx, query, top_k=1, feed="papers")
         except TutorError:
             passages = []
         if passages:
