@@ -32,6 +32,7 @@ def _tutor(args: list[str], home, extra_env: dict | None = None, timeout: int = 
     )
 
 
+@pytest.mark.slow
 def test_ask_json_has_the_documented_shape(cli_home):
     proc = _tutor(["Which loss does the roadmap's CNN example compile with?", "--json", "--top-k", "2"], cli_home)
     assert proc.returncode == 0, proc.stderr
@@ -43,6 +44,7 @@ def test_ask_json_has_the_documented_shape(cli_home):
         assert set(c) == {"n", "source", "title", "section", "text"} and c["n"] == i and c["text"]
 
 
+@pytest.mark.slow
 def test_ask_streams_text_then_numbered_sources(cli_home):
     proc = _tutor(["What does the roadmap recommend against overfitting?", "--top-k", "2"], cli_home)
     assert proc.returncode == 0, proc.stderr

@@ -21,6 +21,7 @@ def test_model_resolves_offline_from_the_wheel():
         resolve_model_path("someone/not-shipped-model")
 
 
+@pytest.mark.slow
 def test_onnx_int8_matches_fp32(kb_home):
     from tutor.config import get_settings
 

@@ -40,6 +40,7 @@ BAD = [
 ]
 
 
+@pytest.mark.slow
 def test_bad_input_is_one_line_without_traceback(tmp_path):
     for args, message in BAD:
         proc = tutor(*args, home=tmp_path)

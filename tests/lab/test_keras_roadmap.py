@@ -59,6 +59,7 @@ def test_snippets_come_verbatim_from_the_roadmap():
     assert "layers.LSTM(64)" in snippets["rnn"]
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_the_shim_never_leaks_a_fake_tensorflow_module(lab_settings):
     # Checked in the run process, where the snippets execute, not in the test process

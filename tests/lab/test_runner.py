@@ -51,6 +51,7 @@ def test_a_crash_becomes_a_failed_result(lab_settings):
     assert result.history and result.history[0]["train_loss"] == 2.0  # what streamed before the crash is kept
 
 
+@pytest.mark.slow
 def test_the_time_cap_kills_a_stuck_run(lab_settings):
     start = time.monotonic()
     handle = start_run("test-stuck", {}, max_seconds=10)

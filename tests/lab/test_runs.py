@@ -10,6 +10,7 @@ from tutor.errors import TutorError
 from tutor.lab.runs import list_runs, load_run
 
 
+@pytest.mark.slow
 def test_runs_are_listed_and_loaded_by_prefix(cnn_runs, session_settings):
     rows = list_runs(session_settings)
     ids = {r["run_id"] for r in rows}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tutor.lab.runner import start_run
 from tutor.lab.warm import POOL
 
 
+@pytest.mark.slow
 def test_warm_spare_serves_one_run_then_is_replaced(lab_settings):
     POOL.start()
     try:
