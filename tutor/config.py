@@ -3,14 +3,19 @@
 Sources, highest priority first: explicit keyword arguments, ``TUTOR_*`` environment
 variables, a TOML file, the defaults below. The TOML file is ``$TUTOR_CONFIG`` when set,
 else ``tutor.toml`` in the working directory, else ``$TUTOR_HOME/tutor.toml``. Keys in the
-TOML file are the field names below (``llm_backend = "openai"``).
+TOML file are the field names below (``llm_backend = "openai"``). A key or a ``TUTOR_*``
+variable that names no field is an error (``get_settings`` says which, and the closest
+valid name), so a typo cannot be silently ignored.
 
-This module imports nothing from the project: every layer may import it.
+This module imports nothing from the project but tutor.errors (itself a leaf): every layer may
+import it.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -22,6 +27,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from tutor.errors import TutorError
 
 
 def _default_home() -> Path:
@@ -43,7 +50,7 @@ FEEDS: tuple[str, ...] = ("roadmap", "papers", "docs", "user")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TUTOR_", extra="ignore", validate_default=True)
+    model_config = SettingsConfigDict(env_prefix="TUTOR_", extra="forbid", validate_default=True)
 
     # --- where things live -------------------------------------------------------------
     home: Path = Field(default_factory=_default_home, description="Data dir: vector store, models, runs, logs.")
@@ -98,6 +105,11 @@ class Settings(BaseSettings):
         "(calibrated in docs/faithfulness.md); with none left, the tutor says its sources don't cover the question.",
     )
 
+    attribute_citations: bool = Field(
+        True, description="Add an inline [n] after an uncited answer sentence that shares most of its words with "
+        "passage n (tutor/agent/attribution.py); off = only the model's own markers.",
+    )
+
     # --- agent -------------------------------------------------------------------------
     database_url: str | None = Field(
         None, description="SQLAlchemy URL of the tutor's memory (users, sessions, runs, mastery). "
@@ -115,6 +127,12 @@ class Settings(BaseSettings):
     lab_max_seconds: float = Field(600.0, gt=0, le=86400, description="Wall-time cap of one experiment run.")
     lab_max_memory_mb: int = Field(4096, ge=256, le=1_000_000, description="Memory cap of one experiment run.")
     lab_device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto = CUDA when present, else CPU.")
+    lab_threads: int | None = Field(
+        None, ge=1, le=64,
+        description="CPU threads of one experiment run (None = 1). One by default: the recipes' models are tiny, "
+        "and on a shared or busy machine OpenMP threads spin-waiting on each other made a CNN epoch 3x slower "
+        "with 2 threads than with 1 (measured with the LLM and builds competing for 2 cores).",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -150,7 +168,52 @@ class Settings(BaseSettings):
         return self.home / "state"
 
 
+# TUTOR_* variables that are read by other code and are not settings: the TOML file's path,
+# the CLI's traceback switch, the web app's logins, and the test harness's own switches
+# (tests/test_config.py checks that every TUTOR_* name the code reads is allowed here).
+NON_SETTING_ENV = ("TUTOR_CONFIG", "TUTOR_DEBUG", "TUTOR_AUTH", "TUTOR_SCREENSHOTS_DIR")
+NON_SETTING_ENV_PREFIXES = ("TUTOR_TEST_",)
+
+
+def _did_you_mean(key: str, fields: list[str], spell=lambda field: field) -> str:
+    match = difflib.get_close_matches(key, fields, n=1, cutoff=0.75)
+    return f" (did you mean {spell(match[0])}?)" if match else ""
+
+
+def check_unknown_keys(environ: dict[str, str] | None = None) -> None:
+    """Raise TutorError, one line, for a TOML key or a ``TUTOR_*`` variable that is no setting."""
+    environ = os.environ if environ is None else environ
+    fields = sorted(Settings.model_fields)
+    problems: list[str] = []
+
+    path = _toml_path()
+    if path is not None and path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise TutorError(f"cannot read the settings file {path}: {exc}") from None
+        for key in data:
+            if key not in Settings.model_fields:
+                problems.append(f"unknown setting '{key}' in {path}{_did_you_mean(key, fields)}")
+
+    # pydantic-settings matches env names case-insensitively (case_sensitive=False).
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith("TUTOR_") or upper in NON_SETTING_ENV or upper.startswith(NON_SETTING_ENV_PREFIXES):
+            continue
+        key = upper.removeprefix("TUTOR_").lower()
+        if key not in Settings.model_fields:
+            hint = _did_you_mean(key, fields, lambda field: f"TUTOR_{field.upper()}")
+            problems.append(f"unknown environment variable {name}{hint}")
+    if problems:
+        raise TutorError("; ".join(problems) + "; the valid names are the fields of tutor/config.py")
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings. Tests call ``get_settings.cache_clear()`` after changing env vars."""
+    """The process-wide settings. Tests call ``get_settings.cache_clear()`` after changing env vars.
+
+    Unknown TOML keys and unknown ``TUTOR_*`` variables raise TutorError here (see check_unknown_keys).
+    """
+    check_unknown_keys()
     return Settings()

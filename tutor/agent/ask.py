@@ -163,7 +163,12 @@ def _run(question, top_k, feed, llm, retriever, settings, style, most_relevant, 
     messages = build_messages(question, fitted, style, history)
     rewriter = CitationRewriter(len(fitted.passages))
     ttft = None
-    for delta in _stream_chat(llm, messages):
+    deltas = _stream_chat(llm, messages)
+    if settings.attribute_citations and style != "guide":
+        from tutor.agent.attribution import attributed
+
+        deltas = attributed(deltas, [p.text for p in fitted.passages])
+    for delta in deltas:
         shown = rewriter.feed(delta)
         if shown:
             ttft = ttft if ttft is not None else time.perf_counter() - t0
