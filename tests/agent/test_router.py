@@ -90,7 +90,7 @@ def test_conceptual_and_api_questions_are_told_apart(message, scope):
 
 def test_conceptual_questions_are_answered_from_explanations_only():
     from knowledge.citation import Citation
-    from tutor.agent.tutor import ExplanationsOnly
+    from tutor.agent.scope import ExplanationsOnly
 
     hits = [Citation(text=f"t{i}", source=f"{f}:{i}", feed=f) for i, f in enumerate(["docs", "papers", "docs", "roadmap", "user"])]
     view = ExplanationsOnly(lambda q, top_k, feed, **kw: hits[:top_k])

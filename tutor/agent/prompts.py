@@ -82,7 +82,7 @@ Write one guiding question for the student."""
 
 #: Used when the model's guide reply held no question: a question that always helps.
 GUIDE_FALLBACK_QUESTION = Template(
-    """Let's work it out together rather than me just telling you. What do you already know about $subject, and which step would you try first?"""
+    """Let's work it out together rather than me just telling you. What do you already know that applies here, and what would be your first step?"""
 )
 
 #: Guide mode, before an experiment runs: the learner predicts first ("predict, then run").

@@ -38,6 +38,7 @@ from tutor.agent.events import (
     ToolResultEvent,
 )
 from tutor.agent.router import Decision, Router, intent_rules, question_scope
+from tutor.agent.scope import ExplanationsOnly
 from tutor.agent.tools import TOOLS, ToolContext, ToolOutput, grade
 from tutor.config import Settings, get_settings
 from tutor.errors import TutorError
@@ -306,19 +307,6 @@ class Tutor:
         return self.llm
 
 
-class ExplanationsOnly:
-    """A retriever view without the API-docs feed, for conceptual questions (router.question_scope)."""
-
-    def __init__(self, retriever: Any):
-        self._search = getattr(retriever, "search", retriever)
-
-    def search(self, query: str, top_k: int | None = None, feed: str | None = None, **kw: Any) -> list:
-        k = top_k or 5
-        # Ask deeper, then drop docs hits: the ranking of what is left is unchanged.
-        hits = self._search(query, top_k=min(100, k * 4), feed=feed, **kw)
-        return [h for h in hits if h.feed != "docs"][:k]
-
-
 class _Reply:
     """What the turn has said and done so far; becomes the final AnswerEvent."""
 
@@ -370,8 +358,7 @@ def guide_reply(model_text: str, message: str) -> str:
                  and _overlap(set(re.findall(r"\w+", s.lower())), asked) < 0.7]
     if questions:
         return " ".join(questions[:2])
-    subject = " ".join(re.findall(r"[A-Za-z][\w()\-,]*", message)[:8]) or "this"
-    return prompts.GUIDE_FALLBACK_QUESTION.substitute(subject=f"\"{subject}\"")
+    return prompts.GUIDE_FALLBACK_QUESTION.substitute()
 
 
 def _overlap(a: set[str], b: set[str]) -> float:

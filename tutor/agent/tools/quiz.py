@@ -24,7 +24,9 @@ STOPWORDS = set("""a an the and or of to in on for with by from as at is are was
 these those which who whom what when where why how than then so such can could may might will would should do does
 did done not no yes into onto over under between about after before during each every both either neither also very
 more most much many some any all one two three their there they them you your we our us he she his her i me my
-used using use uses called often usually typically just only same other another first second new way ways make makes""".split())
+used using use uses called often usually typically just only same other another first second new way ways make makes
+network networks model models neural like learn learning data set sets paper result results work works show shows
+number large small good better best""".split())
 _DEFINITION = re.compile(
     r"^(?P<subject>[A-Za-z`][\w`\-\s().,/']{2,60}?)\s+(?P<verb>is|are|does|do|means|refers to|lets|allows|makes|"
     r"computes|learns|uses|prevents|reduces|adds|replaces|splits|keeps|combines|maps|trains|solves|addresses|introduces|avoids|predicts|reads|processes|stores|controls|decides|updates|gives|turns|feeds|approximates|consists of|takes|produces|generates|retrieves|freezes|injects|detects|assigns|labels|classifies)\s+(?P<rest>.{25,})$")
@@ -64,7 +66,10 @@ def _sentences(text: str) -> list[str]:
 
 #: Sentence openings that are not a subject ("At its core is ...", "In practice it ...").
 _NOT_SUBJECT = set("at in on for with by this it these those that there here such as when while if after before "
-                   "because since although its their our his her essentially every each one most many".split())
+                   "because since although its their our his her essentially every each one most many along now "
+                   "today later then thus also so but and or however instead still yet both some all first second "
+                   "finally over under into from we they you i".split())
+_PRONOUN = re.compile(r"\b(?:it|they|we|this|these|those|he|she|you)\b", re.IGNORECASE)
 _DETERMINERS = ("the ", "a ", "an ")
 
 
@@ -84,9 +89,11 @@ def make_question(passages: list[Any], topic_words: set[str] | None = None) -> d
                 continue
             subject = m.group("subject").strip(" ,")
             first = subject.split()[0].lower().strip("`(")
-            if len(subject.split()) > 6 or subject.lower() in STOPWORDS or first in _NOT_SUBJECT:
+            if len(subject.split()) > 6 or subject.lower() in STOPWORDS or first in _NOT_SUBJECT or _PRONOUN.search(subject):
                 continue
             on_topic = any(w in subject.lower() for w in topic_words)
+            if topic_words and not on_topic:
+                continue  # a question about something else would grade the learner on the wrong topic
             if subject.lower().startswith(_DETERMINERS) and not on_topic:
                 continue  # "The message is ..." names no concept
             candidates.append((0 if on_topic else 1, rank, m, subject, sentence, passage))
@@ -103,23 +110,28 @@ def make_question(passages: list[Any], topic_words: set[str] | None = None) -> d
         if len(rubric) < 2:
             continue
         return {"question": question, "rubric": rubric, "reference": sentence, "passage": passage}
-    return _fallback_question(passages)
+    return _fallback_question(passages, topic_words)
 
 
-def _fallback_question(passages: list[Any]) -> dict[str, Any] | None:
+def _fallback_question(passages: list[Any], topic_words: set[str] | None = None) -> dict[str, Any] | None:
     """No defining sentence: ask for the gist of the best passage; the rubric is its most repeated words."""
     for passage in passages:
         if _LINKY.search(passage.section or ""):
+            continue
+        if topic_words and not any(w in (passage.text + passage.title).lower() for w in topic_words):
             continue
         sentences = _sentences(passage.text)
         if not sentences:
             continue
         every = [t for t in (_stem(w) for w in re.findall(r"[A-Za-z][A-Za-z\-_]+", passage.text))
                  if len(t) >= 5 and t not in STOPWORDS]
-        rubric = sorted(set(every), key=lambda t: (-every.count(t), t))[:3]
+        lower = set(_stem(w) for w in re.findall(r"\b[a-z][a-z\-_]+", passage.text))  # not only as a Name
+        rubric = sorted({t for t in every if t in lower}, key=lambda t: (-every.count(t), t))[:3]
         if len(rubric) < 2:
             continue
         name = passage.title or passage.section or "this idea"
+        if passage.source.startswith("roadmap:") and passage.section:
+            name = re.split(r"\s*[>›]\s*", passage.section)[-1]
         return {"question": f"In a sentence or two: what is the key idea of {name}?", "rubric": rubric,
                 "reference": sentences[0], "passage": passage}
     return None
@@ -137,7 +149,11 @@ def quiz(args: QuizArgs, ctx: ToolContext) -> ToolOutput:
 
     topic_id = args.topic or next_topic(ctx.memory.mastery_for(ctx.user))
     topic = BY_ID[topic_id]
-    passages = search_passages(ctx, topic.query, top_k=8)
+    from tutor.agent.scope import ExplanationsOnly
+
+    # Questions come from explanations (roadmap, paper notes, the learner's files), not docstrings.
+    passages = ExplanationsOnly(ctx.retriever).search(topic.query, top_k=8) if ctx.retriever is not None else \
+        search_passages(ctx, topic.query, top_k=8)
     made = make_question(passages, {a for a in topic.aliases if len(a) > 2} | {topic.id.replace("-", " ")})
     if made is None:
         return ToolOutput(ok=False, message=f"no passage on {topic.title} to make a question from",
