@@ -96,3 +96,20 @@ def test_conceptual_questions_are_answered_from_explanations_only():
     view = ExplanationsOnly(lambda q, top_k, feed, **kw: hits[:top_k])
     assert [h.feed for h in view.search("what is dropout", top_k=2)] == ["papers", "roadmap"]
     assert [h.feed for h in view.search("what is dropout", top_k=5)] == ["papers", "roadmap", "user"]
+
+
+def test_two_part_questions_are_searched_part_by_part():
+    from knowledge.citation import Citation
+    from tutor.agent.scope import ExplanationsOnly, question_parts
+
+    assert question_parts("What does backpropagation do, and how does dropout fight overfitting?") == [
+        "What does backpropagation do", "how does dropout fight overfitting"]
+    assert question_parts("what does dropout do?") == ["what does dropout do?"]
+
+    def search(q, top_k, feed, **kw):
+        name = "backprop" if "backprop" in q else "dropout"
+        return [Citation(text=f"{name} {i}", source=f"paper:{name}{i}", feed="papers",
+                         section="Roadmap links" if i == 0 else "Key idea") for i in range(top_k)]
+
+    hits = ExplanationsOnly(search).search("What does backpropagation do, and how does dropout fight overfitting?", top_k=4)
+    assert [h.source for h in hits] == ["paper:backprop1", "paper:dropout1", "paper:backprop2", "paper:dropout2"]
