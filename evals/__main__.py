@@ -18,6 +18,7 @@ SUITES = {
     "retrieval": "evals.retrieval",
     "faithfulness": "evals.faithfulness",
     "tools": "evals.tools",
+    "answers": "evals.answers",
 }
 
 
