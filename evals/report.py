@@ -53,9 +53,13 @@ def run_cli(main: Any) -> None:
     """Run an eval's ``main()`` as a command: a TutorError or Ctrl-C becomes one line on stderr."""
     import sys
 
+    from tutor.config import get_settings
     from tutor.errors import TutorError
+    from tutor.logs import setup_logging
 
     try:
+        # Library warnings and logs go to $TUTOR_HOME/logs/tutor.log, not between the tables.
+        setup_logging(get_settings(), verbose=False)
         sys.exit(main())
     except TutorError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -3,6 +3,9 @@
 Each command group lives in ``tutor/commands/<group>.py`` and is registered here, so the
 file names say where a request goes: ``tutor ingest``/``search`` → commands/knowledge.py,
 ``tutor ask`` → commands/ask.py, ``tutor chat`` → commands/chat.py, ``tutor serve``/``models`` → commands/llm.py, ``tutor experiment`` → commands/lab.py.
+
+The terminal gets progress, answers and one-line errors only: library warnings and logs go to
+``$TUTOR_HOME/logs/tutor.log`` (tutor/logs.py); ``tutor -v COMMAND`` shows them on stderr too.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ import os
 import sys
 
 import typer
-from pydantic import ValidationError
 
 from tutor.errors import TutorError
 
@@ -24,6 +26,19 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _options(
+    verbose: bool = typer.Option(
+        False, "-v", "--verbose", help="Also show library warnings and log records on stderr (they always go to the log file)."
+    ),
+) -> None:
+    """Runs before every command (not for --help): route warnings and logs away from the terminal."""
+    from tutor.config import get_settings
+    from tutor.logs import setup_logging
+
+    setup_logging(get_settings(), verbose=verbose)
+
+
 def _register() -> None:
     # Imported lazily inside a function so `tutor --help` stays fast and a broken optional
     # group cannot stop the others from loading.
@@ -34,6 +49,8 @@ def _register() -> None:
 
 
 def _one_line(exc: BaseException) -> str:
+    from pydantic import ValidationError  # here, not at the top: `tutor --help` does not need pydantic
+
     if isinstance(exc, ValidationError):
         parts = []
         for err in exc.errors():
@@ -63,11 +80,20 @@ def main() -> None:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except Exception as exc:  # click usage errors and anything unexpected
-        import click
+        from typer.exceptions import TyperException
 
-        if isinstance(exc, click.ClickException):
-            print(f"error: {exc.format_message()}", file=sys.stderr)
-            sys.exit(exc.exit_code)
+        # This typer vendors click (typer._click): its usage errors are TyperExceptions, not click's.
+        usage_errors: tuple[type[BaseException], ...] = (TyperException,)
+        try:
+            import click
+
+            usage_errors += (click.ClickException,)
+        except ImportError:
+            pass
+        if isinstance(exc, usage_errors) and hasattr(exc, "format_message"):
+            if type(exc).__name__ != "NoArgsIsHelpError":  # bare `tutor`: the help is already printed
+                print(f"error: {exc.format_message()}", file=sys.stderr)
+            sys.exit(getattr(exc, "exit_code", 2))
         if os.environ.get("TUTOR_DEBUG"):
             raise
         print(f"error: {_one_line(exc)} (set TUTOR_DEBUG=1 for the traceback)", file=sys.stderr)

@@ -383,9 +383,9 @@ def _kill_tree(process: mp.process.BaseProcess) -> None:
 def _default_threads(settings: Settings) -> int:
     # One thread by default: these models are tiny, and on a shared or busy machine OpenMP
     # threads spin-waiting on each other made a CNN epoch 3x slower with 2 threads than with 1
-    # (measured with the LLM and builds competing for 2 cores). `lab_threads` overrides it.
-    configured = getattr(settings, "lab_threads", None)
-    return max(1, int(configured)) if configured else 1
+    # (measured with the LLM and builds competing for 2 cores). The `lab_threads` setting
+    # (TUTOR_LAB_THREADS, 1..64) overrides it.
+    return settings.lab_threads or 1
 
 
 def new_run_id(kind: str) -> str:
