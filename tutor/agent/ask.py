@@ -167,7 +167,8 @@ def _run(question, top_k, feed, llm, retriever, settings, style, most_relevant, 
     if settings.attribute_citations and style != "guide":
         from tutor.agent.attribution import attributed
 
-        deltas = attributed(deltas, [p.text for p in fitted.passages])
+        # The model sees each passage under its heading, so the heading's words count too.
+        deltas = attributed(deltas, [f"{p.title} {p.section}\n{p.text}" for p in fitted.passages])
     for delta in deltas:
         shown = rewriter.feed(delta)
         if shown:

@@ -38,7 +38,7 @@ from tutor.agent.events import (
     ToolResultEvent,
 )
 from tutor.agent.router import Decision, Router, intent_rules, question_scope
-from tutor.agent.scope import ExplanationsOnly
+from tutor.agent.scope import ExplanationsOnly, question_parts
 from tutor.agent.tools import TOOLS, ToolContext, ToolOutput, grade
 from tutor.config import Settings, get_settings
 from tutor.errors import TutorError
@@ -155,33 +155,58 @@ class Tutor:
     # -- the paths -----------------------------------------------------------------------------------
     def _knowledge(self, ctx, reply, decision: Decision, mode: str, message: str, history,
                    top_k: int | None = None) -> Iterator[Any]:
-        """A knowledge question: retrieve, then a cited answer (explain) or a guiding question (guide)."""
+        """A knowledge question: retrieve, then a cited answer (explain) or a guiding question (guide).
+
+        A two-part conceptual question ("what does X do, and how does Y ...") is answered part by
+        part, each from its own passages: given both topics in one prompt, the 0.5B model merged
+        them (backprop "sets weights to zero", docs/answers.md).
+        """
         args = decision.arguments
         yield ToolCallEvent(name="search_knowledge", arguments=args)
         guide = mode == "guide"
-        answer = None
         retriever = self.knowledge
-        if args.get("feed") is None and question_scope(message) == "concept":
+        concept = args.get("feed") is None and question_scope(message) == "concept"
+        if concept:
             retriever = ExplanationsOnly(retriever)
-        for event in ask(message, feed=args.get("feed"), top_k=top_k, llm=self._llm_or_none(),
-                         retriever=retriever, stream=True,
-                         settings=self.settings, style="guide" if guide else "exact", history=history):
-            if event.type == "passages":
-                reply.passages = event.passages
-                yield PassagesEvent(passages=event.passages)
-            elif event.type == "token" and not guide:
-                reply.mark_first_token()
-                reply.text += event.text
-                yield TokenEvent(text=event.text)
-            elif event.type == "answer":
-                answer = event.answer
-        assert answer is not None
-        reply.record("search_knowledge", args, {"passages": len(reply.passages), "grounded": answer.grounded})
+        parts = question_parts(message) if concept and not guide else [message]
+        answers = []
+        for i, part in enumerate(parts):
+            offset = len(reply.citations)
+            if i:
+                reply.text += "\n\n"
+                yield TokenEvent(text="\n\n")
+            answer = None
+            for event in ask(part, feed=args.get("feed"), top_k=top_k, llm=self._llm_or_none(), retriever=retriever,
+                             stream=True, settings=self.settings, style="guide" if guide else "exact",
+                             history=history):
+                if event.type == "passages":
+                    reply.passages = [*reply.passages, *event.passages] if i else event.passages
+                    yield PassagesEvent(passages=event.passages)
+                elif event.type == "token" and not guide:
+                    text = _shift_markers(event.text, offset)
+                    reply.mark_first_token()
+                    reply.text += text
+                    yield TokenEvent(text=text)
+                elif event.type == "answer":
+                    answer = event.answer
+            assert answer is not None
+            answers.append(answer)
+            reply.citations += [SourceRef(**{**c.model_dump(), "n": c.n + offset}) for c in answer.citations]
+            reply.sources += [SourceRef(**{**c.model_dump(), "n": len(reply.sources) + j + 1})
+                              for j, c in enumerate(answer.sources)]
+        answer = answers[-1]
+        grounded = any(a.grounded for a in answers)
+        reply.record("search_knowledge", args, {"passages": len(reply.passages), "grounded": grounded,
+                                                "parts": len(parts)})
         yield ToolResultEvent(name="search_knowledge", message=f"{len(reply.passages)} passages",
-                              result={"passages": len(reply.passages)})
-        reply.model, reply.grounded, reply.extra = answer.model, answer.grounded, answer.model_dump()
+                              result={"passages": len(reply.passages), "parts": len(parts)})
+        reply.model, reply.grounded = answer.model, grounded
+        reply.extra = answer.model_dump() if len(answers) == 1 else {"parts": [a.model_dump() for a in answers]}
+        if reply.citations:
+            reply.sources = []  # sources are only for answers that cite nothing
         if guide:
             text = guide_reply(answer.answer, message) if answer.grounded else answer.answer
+            reply.citations = []
             if answer.grounded and reply.passages:
                 top = reply.passages[0]
                 text += f"\nA place to look: [1] {' › '.join(x for x in (top.title, top.section) if x)}."
@@ -190,8 +215,7 @@ class Tutor:
             reply.mark_first_token()
             yield TokenEvent(text=text)
         else:
-            reply.text = answer.answer
-            reply.citations, reply.sources = answer.citations, answer.sources
+            reply.text = reply.text.strip()
 
     def _run_request(self, ctx, reply, decision: Decision, mode: str, state: dict) -> Iterator[Any]:
         args = dict(decision.arguments)
