@@ -72,7 +72,7 @@ def score_answer(case: AnswerCase, text: str, citations: list[Any], passages: li
     low = text.lower()
     row: dict[str, Any] = {"id": case.id, "answerable": case.answerable}
     if not case.answerable:
-        row["abstained"] = bool(_ABSTAIN.search(text)) or not grounded
+        row["abstained"] = bool(_ABSTAIN.search(text))  # the tutor's no-context reply says "don't cover"
         return row
     stated = [any(p.lower() in low for p in point) for point in case.key_points]
     contradicted = [c for c in case.contradictions if c.lower() in low]
@@ -149,6 +149,67 @@ def run(cases: list[AnswerCase], tutor: Any, on_row=None) -> dict:
     return {"suite": "answers", "metrics": summarise(rows), "items": rows}
 
 
+class _Final:
+    """The fields of an AnswerEvent the scorer reads, for the anchors (which are not the agent)."""
+
+    def __init__(self, text, citations, grounded, latency_s, model):
+        self.type, self.text, self.citations, self.grounded = "answer", text, citations, grounded
+        self.latency_s, self.model = latency_s, model
+
+
+class ClosedBook:
+    """Anchor (a): the same model answering from its own weights, no retrieval."""
+
+    def __init__(self, llm):
+        self.llm = llm
+
+    def turn(self, session_id, question, **kw):
+        import time
+
+        from llama_index.core.base.llms.types import ChatMessage, MessageRole
+
+        t0 = time.perf_counter()
+        msgs = [ChatMessage(role=MessageRole.SYSTEM, content="You are a helpful deep-learning tutor. Answer briefly."),
+                ChatMessage(role=MessageRole.USER, content=question)]
+        text = self.llm.chat(msgs).message.content or ""
+        yield _Final(text.strip(), [], False, time.perf_counter() - t0, "closed-book")
+
+
+class LlamaIndexDefault:
+    """Anchor (b): what a LlamaIndex user writes first, ``VectorStoreIndex(...).as_query_engine()`` over the
+    same chunks (the tutor's Qdrant collection), same embedding model, same LLM, library defaults."""
+
+    def __init__(self, llm, settings):
+        from llama_index.core import VectorStoreIndex
+
+        from knowledge.embed import TutorEmbedding
+        from knowledge.store import Store
+
+        index = VectorStoreIndex.from_vector_store(Store(settings).vector_store(), embed_model=TutorEmbedding(settings))
+        self.engine = index.as_query_engine(llm=llm)
+
+    def turn(self, session_id, question, **kw):
+        import time
+
+        from tutor.agent.ask import SourceRef
+
+        t0 = time.perf_counter()
+        response = self.engine.query(question)
+        refs = [SourceRef(n=i, source=str(n.node.metadata.get("source", "")), title=str(n.node.metadata.get("title", "")),
+                          section=str(n.node.metadata.get("section", "")), text=n.node.get_content())
+                for i, n in enumerate(response.source_nodes, 1)]
+        passages = _Passages(refs)
+        yield passages
+        yield _Final(str(response).strip(), refs, True, time.perf_counter() - t0, "llamaindex-default")
+
+
+class _Passages:
+    type = "passages"
+
+    def __init__(self, passages):
+        self.passages = passages
+
+
 def main(argv: list[str] | None = None) -> int:
     from evals.report import markdown_table, write_json
     from tutor.config import get_settings
@@ -159,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--unanswerable", type=int, default=None, help="First N unanswerable questions.")
     parser.add_argument("--json", dest="json_path", help="Write the report (kept up to date after every answer).")
     parser.add_argument("--no-attribution", action="store_true", help="Only the model's own [n] markers.")
+    parser.add_argument("--system", choices=["tutor", "closed-book", "llamaindex"], default="tutor",
+                        help="tutor (the agent), or an anchor: closed-book (no retrieval), llamaindex "
+                             "(VectorStoreIndex.as_query_engine over the same chunks).")
     args = parser.parse_args(argv)
     cases = load_dataset(args.dataset)
     ans = [c for c in cases if c.answerable][: args.limit]
@@ -168,7 +232,12 @@ def main(argv: list[str] | None = None) -> int:
     from tutor.agent import Tutor
 
     settings = get_settings().model_copy(update={"attribute_citations": not args.no_attribution})
-    tutor = Tutor(settings)
+    if args.system == "tutor":
+        tutor = Tutor(settings)
+    else:
+        from tutor.llm.load import get_llm
+
+        tutor = ClosedBook(get_llm()) if args.system == "closed-book" else LlamaIndexDefault(get_llm(), settings)
     bar = tqdm(total=len(ans) + len(una), desc="answers", file=sys.stderr)
 
     def on_row(rows):
@@ -177,11 +246,14 @@ def main(argv: list[str] | None = None) -> int:
             write_json(args.json_path, {"suite": "answers", "metrics": summarise(rows), "items": rows})
 
     report = run(ans + una, tutor, on_row=on_row)
+    report["system"] = args.system
+    if args.json_path:
+        write_json(args.json_path, report)
     bar.close()
     m = report["metrics"]
-    print(markdown_table(["answerable", "unanswerable", "correct", "key points", "inline [n]", "support",
+    print(markdown_table(["system", "answerable", "unanswerable", "correct", "key points", "inline [n]", "support",
                           "exact-keep", "abstain", "pasted", "p50 s"],
-                         [[m["answerable"], m["unanswerable"], m["correctness"], m["key_points_stated"],
+                         [[args.system, m["answerable"], m["unanswerable"], m["correctness"], m["key_points_stated"],
                            m["inline_citation_rate"], m["citation_support"], m["exact_keep"], m["abstention"],
                            m["pasted_passage_rate"], m["latency_p50_s"]]]))
     return 0
