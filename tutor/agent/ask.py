@@ -164,6 +164,9 @@ def _run(question, top_k, feed, llm, retriever, settings, style, most_relevant, 
     rewriter = CitationRewriter(len(fitted.passages))
     ttft = None
     deltas = _stream_chat(llm, messages)
+    from tutor.agent.paste_guard import guarded
+
+    deltas = guarded(deltas, [" › ".join(x for x in (p.title, p.section) if x) for p in fitted.passages])
     if settings.attribute_citations and style != "guide":
         from tutor.agent.attribution import attributed
 
