@@ -20,10 +20,10 @@ from tutor.errors import TutorError
 VERDICT_QUERIES = {
     "overfitting": "dropout prevents overfitting by randomly dropping units during training",
     "generalisation_gap": "dropout prevents overfitting by randomly dropping units during training",
-    "underfitting": "model capacity training longer learning rate underfitting",
-    "still_improving": "training for more epochs keeps lowering the validation loss until it starts to overfit",
+    "underfitting": "model too small to fit the training data, underfitting, more capacity",
+    "still_improving": "learning rate schedule training longer converge",
     "converged": "gradient descent converges to a minimum of the loss",
-    "diverged": "learning rate too large training diverges exploding loss",
+    "diverged": "learning rate too large loss diverges explodes",
     "vanishing_gradients": "vanishing gradient sigmoid saturates ReLU deep networks",
     "too_short": "training epochs gradient descent learning curve",
 }
@@ -104,7 +104,10 @@ def explain_record(record: dict, ctx: ToolContext) -> tuple[str, list[SourceRef]
             query = "overfitting remedies weight decay data augmentation early stopping dropout"
         try:
             # Why a curve behaves so is explained in the paper notes, not in API docstrings.
-            passages = search_passages(ctx, query, top_k=1, feed="papers")
+            from tutor.agent.scope import NAVIGATION
+
+            passages = [p for p in search_passages(ctx, query, top_k=4, feed="papers")
+                        if not NAVIGATION.search(p.section or "")][:1]
         except TutorError:
             passages = []
         if passages:
