@@ -19,6 +19,7 @@ SUITES = {
     "faithfulness": "evals.faithfulness",
     "tools": "evals.tools",
     "answers": "evals.answers",
+    "pedagogy": "evals.pedagogy",
 }
 
 
