@@ -125,7 +125,23 @@ def test_the_retry_budget_sets_the_number_of_model_calls(retries, calls):
     assert len(llm.requests) == calls and turn.attempts == calls and turn.gave_up_on_tools
 
 
-def test_turn_with_the_real_tiny_model_reports_its_model_calls_exactly(tiny_llm):
+@pytest.fixture(scope="module")
+def one_thread_tiny_llm():
+    """SmolLM2-135M on one llama.cpp thread. The agent fixture's model uses every core, and on a
+    shared 2-core machine its threads wait on each other (this test: 2.7 s quiet, 20-30 s busy)."""
+    from tutor.config import Settings
+    from tutor.llm.backends.llamacpp import LlamaCppLLM
+    from tutor.llm.model_files import gguf_path
+    from tutor.llm.presets import get_preset
+
+    llm = LlamaCppLLM(gguf_path(get_preset("smollm2-135m"), Settings(), progress=False), n_threads=1,
+                      context_window=2048, max_new_tokens=48, temperature=0.0, model_name="smollm2-135m")
+    yield llm
+    llm.close()
+
+
+def test_turn_with_the_real_tiny_model_reports_its_model_calls_exactly(one_thread_tiny_llm):
+    tiny_llm = one_thread_tiny_llm
     # Whatever the 135M model writes, the turn must not raise, and `attempts` must be the
     # number of generations it really ran (counted at the model, not trusted from the turn).
     made: list[bool] = []

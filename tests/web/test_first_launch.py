@@ -10,6 +10,7 @@ from tests.web.driver import goto_tab, last_bot, open_page, send, wait_turn
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.slow
 def test_the_page_opens_while_the_knowledge_base_builds(browser, tmp_path, shots):
     home = tmp_path / "home"
     home.mkdir()

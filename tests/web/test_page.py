@@ -71,6 +71,7 @@ def test_guide_mode_answers_with_a_question(browser, app):
     page.context.close()
 
 
+@pytest.mark.slow
 def test_two_browsers_do_not_see_each_other(browser, app):
     alice = login(browser, app, "alice")
     bob = login(browser, app, "bob")
