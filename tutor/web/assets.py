@@ -18,6 +18,7 @@ CSS = """
 #chat .passage-text { white-space: normal; margin: .4rem 0; max-height: 22rem; overflow: auto; font-size: .95em; }
 #chat .passage-source { font-size: .85em; opacity: .8; }
 #chat .turn-meta { font-size: .78em; opacity: .6; margin-top: .4rem; }
+#chat .turn-meta .meta-page { display: none; }  /* the page's own time to first text, for benchmarks/ui.py */
 #chat .turn-error { color: #b3261e; }
 #chat .turn-stopped { opacity: .7; font-style: italic; }
 #chat .turn-notice { font-style: italic; opacity: .85; }

@@ -11,6 +11,7 @@ model's stream.
 import logging
 import queue
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -170,6 +171,7 @@ def _pump(gen, events: queue.Queue, cancel: threading.Event) -> None:
 
 
 def _send(ctx: PageContext, p: ChatPanel, message: str, state: dict, mode: str, request: gr.Request):
+    received = time.perf_counter()
     message = (message or "").strip()
     if not message:
         yield _skip(p)
@@ -211,6 +213,8 @@ def _send(ctx: PageContext, p: ChatPanel, message: str, state: dict, mode: str, 
                 elif isinstance(item, BaseException):
                     view.error = readable(item)
                 else:
+                    if view.page_ttft_s is None and getattr(item, "type", "") == "token":
+                        view.page_ttft_s = time.perf_counter() - received
                     view.apply(item)
             if cancel.is_set() and view.running_tool is None and not view.finished:
                 view.stopped = True

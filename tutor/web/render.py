@@ -114,6 +114,8 @@ class TurnView:
         self.running_tool: str | None = None
         self.experiment: ExperimentView | None = None
         self.session_id: str | None = None
+        #: Seconds from the page receiving the message to the first answer text (set by chat.py).
+        self.page_ttft_s: float | None = None
 
     # -- folding events ------------------------------------------------------------------------
     def apply(self, event: Any) -> None:
@@ -223,7 +225,8 @@ class TurnView:
         if a.ttft_s is not None:
             bits.append(f'first token <span class="meta-ttft">{a.ttft_s:.3f}</span> s')
         bits.append(f"{a.latency_s:.1f} s")
-        return f'<div class="turn-meta mode-{esc(a.mode)}">' + " · ".join(bits) + "</div>"
+        page = "" if self.page_ttft_s is None else f'<span class="meta-page">{self.page_ttft_s:.3f}</span>'
+        return f'<div class="turn-meta mode-{esc(a.mode)}">' + " · ".join(bits) + page + "</div>"
 
     def messages(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
