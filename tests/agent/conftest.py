@@ -65,4 +65,6 @@ def tiny_llm():
     from tutor.config import Settings
     from tutor.llm.load import load_llm
 
-    return load_llm(Settings(llm_preset="smollm2-135m", max_new_tokens=48, context_window=2048, temperature=0.0))
+    # One thread: on 2 busy cores a second llama.cpp thread made a reply 10x slower (docs/testing.md).
+    return load_llm(Settings(llm_preset="smollm2-135m", max_new_tokens=48, context_window=2048, temperature=0.0,
+                             n_threads=1))

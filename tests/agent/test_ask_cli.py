@@ -37,7 +37,9 @@ def test_ask_json_has_the_documented_shape(cli_home):
     proc = _tutor(["Which loss does the roadmap's CNN example compile with?", "--json", "--top-k", "2"], cli_home)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)  # stdout is nothing but the JSON object
-    assert set(data) == {"answer", "citations", "model", "latency_s"}
+    # Today's contract, plus what the agent adds (issue 9): the session, the mode, the tool calls.
+    assert {"answer", "citations", "model", "latency_s", "session_id", "mode", "tool_calls"} <= set(data)
+    assert data["mode"] == "explain" and data["tool_calls"][0]["name"] == "search_knowledge"
     assert data["answer"].strip() and data["model"] == "smollm2-135m" and data["latency_s"] > 0
     assert data["citations"], "an answer always carries its citations or its sources"
     for i, c in enumerate(data["citations"], 1):
