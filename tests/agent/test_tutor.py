@@ -150,3 +150,16 @@ def test_cancel_stops_a_running_experiment(tutor):
             cancel.set()
     result = seen[-1].tool_calls[0].result
     assert result["status"] == "cancelled" and seen[-1].type == "answer"
+
+
+def test_stop_during_the_text_ends_the_answer(tutor):
+    cancel = threading.Event()
+    tutor._llm = ScriptedLLM(" ".join(["Dropout randomly drops units during training."] * 20))
+    seen = []
+    for event in tutor.turn(None, "What does dropout do?", cancel=cancel):
+        seen.append(event)
+        if event.type == "token":
+            cancel.set()
+    answer = seen[-1]
+    assert answer.type == "answer" and answer.text.endswith("(stopped)")
+    assert len([e for e in seen if e.type == "token"]) <= 2

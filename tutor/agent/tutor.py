@@ -142,7 +142,7 @@ class Tutor:
         elif decision.tool in TOOLS and decision.tool != "search_knowledge":
             yield from self._call(ctx, reply, decision.tool, decision.arguments)
         elif decision.tool == "none":
-            yield from self._chat(reply, message, history)
+            yield from self._chat(reply, message, history, cancel)
         else:
             yield from self._knowledge(ctx, reply, decision, mode, message, history, top_k)
 
@@ -182,6 +182,8 @@ class Tutor:
                 if event.type == "passages":
                     reply.passages = [*reply.passages, *event.passages] if i else event.passages
                     yield PassagesEvent(passages=event.passages)
+                elif event.type == "token" and ctx.cancel.is_set():
+                    break  # Stop: the learner keeps what was written so far
                 elif event.type == "token" and not guide:
                     text = _shift_markers(event.text, offset)
                     reply.mark_first_token()
@@ -189,7 +191,10 @@ class Tutor:
                     yield TokenEvent(text=text)
                 elif event.type == "answer":
                     answer = event.answer
-            assert answer is not None
+            if answer is None:  # stopped mid-answer
+                reply.text = reply.text.strip() + " (stopped)"
+                reply.model = _model_name(self.llm)
+                return
             answers.append(answer)
             reply.citations += [SourceRef(**{**c.model_dump(), "n": c.n + offset}) for c in answer.citations]
             reply.sources += [SourceRef(**{**c.model_dump(), "n": len(reply.sources) + j + 1})
@@ -309,7 +314,7 @@ class Tutor:
             out.reply = _shift_markers(out.reply, offset)
         yield from reply.say(out.reply or (out.message[:1].upper() + out.message[1:] + "."))
 
-    def _chat(self, reply, message: str, history) -> Iterator[Any]:
+    def _chat(self, reply, message: str, history, cancel: threading.Event) -> Iterator[Any]:
         """Small talk and questions about the conversation: no retrieval, the history in view."""
         from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
@@ -320,6 +325,8 @@ class Tutor:
         llm = self.llm
         reply.model = _model_name(llm)
         for response in llm.stream_chat(messages):
+            if cancel.is_set():
+                break
             if response.delta:
                 reply.mark_first_token()
                 reply.text += response.delta
