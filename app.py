@@ -22,6 +22,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--share", action="store_true", help="Also open a public Gradio share link (needs internet).")
     parser.add_argument("--concurrency", type=int, default=8,
                         help="Chats answered at once (the model still writes one answer at a time; default 8).")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="Also show library warnings and logs here (they always go to $TUTOR_HOME/logs/tutor.log).")
     parser.add_argument("--no-prewarm", action="store_true",
                         help="Do not keep a spare experiment process with torch loaded.")
     args = parser.parse_args(argv)
@@ -36,14 +38,15 @@ def main(argv: list[str] | None = None, *, tutor=None) -> int:
     """Start the page; ``tutor`` replaces the default ``Tutor`` (tests inject one)."""
     args = parse_args(argv)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    import logging
-
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("tutor").setLevel(logging.INFO)
     from tutor.errors import TutorError
     from tutor.web.server import launch, parse_auth
 
     try:
+        from tutor.config import get_settings
+        from tutor.logs import setup_logging
+
+        # The terminal shows the page's address and one-line errors; library warnings go to the log file.
+        setup_logging(get_settings(), args.verbose)
         auth = parse_auth(os.environ.get("TUTOR_AUTH"))
         launch(host=args.host, port=args.port, share=args.share, auth=auth, concurrency=args.concurrency,
                tutor=tutor, prewarm_lab=not args.no_prewarm)

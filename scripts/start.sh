@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The main job: installs the tutor, builds its knowledge base on first use, and answers a
-# sample question with citations. Pass your own question as arguments.
+# The main job: installs the tutor and opens its page at http://127.0.0.1:7860 (the default knowledge
+# base builds on first launch, with progress shown in the page). Arguments go to app.py
+# (e.g. --port 8080). `tutor ask "..."` stays the scripted path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . .venv/bin/activate
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 KERAS_BACKEND=torch
-if [ $# -gt 0 ]; then q="$*"; else q="What does backpropagation do, and how does dropout fight overfitting?"; fi
-exec tutor ask "$q"
+echo "Starting the tutor's page; open the URL printed below in your browser (Ctrl-C to stop)." >&2
+exec python app.py "$@"
