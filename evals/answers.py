@@ -27,9 +27,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from tutor.errors import TutorError
 
 DATASET_PATH = Path(__file__).parent / "datasets" / "answers.jsonl"
 _ABSTAIN = re.compile(r"don't cover|do not cover|not covered|cannot answer|can't answer|no information|don't know",
@@ -49,17 +48,9 @@ class AnswerCase(BaseModel):
 
 
 def load_dataset(path: str | Path = DATASET_PATH) -> list[AnswerCase]:
-    path = Path(path)
-    if not path.is_file():
-        raise TutorError(f"no answers dataset at {path}")
-    cases = []
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                cases.append(AnswerCase.model_validate_json(line))
-            except ValidationError as exc:
-                raise TutorError(f"{path} line {i}: not an answer case ({exc.errors()[0]['msg']})") from None
-    return cases
+    from evals.report import load_jsonl
+
+    return load_jsonl(path, AnswerCase, "answers")
 
 
 def _sentences(text: str) -> list[str]:

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from tutor.errors import TutorError
 
 DATASET_PATH = Path(__file__).parent / "datasets" / "guide.jsonl"
 
@@ -32,10 +31,9 @@ class GuideCase(BaseModel):
 
 
 def load_dataset(path: str | Path = DATASET_PATH) -> list[GuideCase]:
-    path = Path(path)
-    if not path.is_file():
-        raise TutorError(f"no guide dataset at {path}")
-    return [GuideCase.model_validate_json(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    from evals.report import load_jsonl
+
+    return load_jsonl(path, GuideCase, "guide")
 
 
 def judge(reply: str, case: GuideCase) -> dict:

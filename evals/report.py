@@ -67,3 +67,22 @@ def run_cli(main: Any) -> None:
     except KeyboardInterrupt:
         print("error: cancelled", file=sys.stderr)
         sys.exit(130)
+
+
+def load_jsonl(path, model, what: str) -> list:
+    """Rows of a JSON-lines dataset as ``model`` instances; a missing file or a bad line is one TutorError."""
+    from pydantic import ValidationError
+
+    from tutor.errors import TutorError
+
+    path = Path(path)
+    if not path.is_file():
+        raise TutorError(f"no {what} dataset at {path}")
+    rows = []
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(model.model_validate_json(line))
+            except ValidationError as exc:
+                raise TutorError(f"{path} line {i}: not a {what} case ({exc.errors()[0]['msg']})") from None
+    return rows

@@ -21,9 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from tutor.errors import TutorError
 
 DATASET_PATH = Path(__file__).parent / "datasets" / "routing.jsonl"
 
@@ -37,18 +36,9 @@ class RoutingCase(BaseModel):
 
 
 def load_dataset(path: str | Path = DATASET_PATH) -> list[RoutingCase]:
-    path = Path(path)
-    if not path.is_file():
-        raise TutorError(f"no routing dataset at {path}")
-    cases = []
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            cases.append(RoutingCase.model_validate_json(line))
-        except ValidationError as exc:
-            raise TutorError(f"{path} line {i}: not a routing case ({exc.errors()[0]['msg']})") from None
-    return cases
+    from evals.report import load_jsonl
+
+    return load_jsonl(path, RoutingCase, "routing")
 
 
 def _comparable(tool: str, args: dict) -> dict:

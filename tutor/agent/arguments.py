@@ -97,22 +97,24 @@ def _vocabulary() -> set[str]:
 _VOCAB = _vocabulary()
 
 
-def _fix_typos(text: str) -> str:
-    """Snap near-misses of the words above ('epocs', 'droput', 'overfiting') onto them."""
+def fix_typos(text: str, vocabulary=None, cutoff: float = 0.82) -> str:
+    """Snap near-misses of known words ('epocs', 'droput', 'overfiting') onto them (words of 5+ letters)."""
     import difflib
+
+    vocabulary = _VOCAB if vocabulary is None else vocabulary
 
     def fix(m: re.Match) -> str:
         word = m.group(0)
-        if len(word) < 5 or word in _VOCAB:
+        if len(word) < 5 or word in vocabulary:
             return word
-        close = difflib.get_close_matches(word, _VOCAB, n=1, cutoff=0.82)
+        close = difflib.get_close_matches(word, vocabulary, n=1, cutoff=cutoff)
         return close[0] if close else word
 
     return re.sub(r"[a-z]+", fix, text)
 
 
 def _norm(text: str) -> str:
-    return " " + _fix_typos(re.sub(r"\s+", " ", text.lower().replace("×", "x"))) + " "
+    return " " + fix_typos(re.sub(r"\s+", " ", text.lower().replace("×", "x"))) + " "
 
 
 def _has(text: str, phrase: str) -> bool:

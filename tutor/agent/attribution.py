@@ -96,12 +96,16 @@ class SentenceAttributor:
         return f"{stripped} [{n}]{tail}"
 
 
-def attributed(deltas: Iterator[str], passage_texts: Sequence[str]) -> Iterator[str]:
-    attributor = SentenceAttributor(passage_texts)
+def filtered(deltas: Iterator[str], stage) -> Iterator[str]:
+    """Run a text stream through a stage with ``feed(delta) -> text`` and ``flush() -> text``."""
     for delta in deltas:
-        text = attributor.feed(delta)
+        text = stage.feed(delta)
         if text:
             yield text
-    tail = attributor.flush()
+    tail = stage.flush()
     if tail:
         yield tail
+
+
+def attributed(deltas: Iterator[str], passage_texts: Sequence[str]) -> Iterator[str]:
+    return filtered(deltas, SentenceAttributor(passage_texts))

@@ -70,11 +70,6 @@ class PasteGuard:
 
 
 def guarded(deltas: Iterator[str], headings: Sequence[str] = ()) -> Iterator[str]:
-    guard = PasteGuard(headings)
-    for delta in deltas:
-        text = guard.feed(delta)
-        if text:
-            yield text
-    tail = guard.flush()
-    if tail:
-        yield tail
+    from tutor.agent.attribution import filtered
+
+    return filtered(deltas, PasteGuard(headings))

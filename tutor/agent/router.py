@@ -165,16 +165,7 @@ def intent_rules(message: str) -> str | None:
 
 
 def _fix_intent_typos(text: str) -> str:
-    import difflib
-
-    def fix(m: re.Match) -> str:
-        word = m.group(0)
-        if len(word) < 5 or word in _INTENT_WORDS:
-            return word
-        close = difflib.get_close_matches(word, _INTENT_WORDS, n=1, cutoff=0.85)
-        return close[0] if close else word
-
-    return re.sub(r"[a-z]+", fix, text)
+    return arguments.fix_typos(text, _INTENT_WORDS, cutoff=0.85)
 
 
 # --- conceptual or API? ---------------------------------------------------------------------------
