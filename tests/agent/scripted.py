@@ -6,6 +6,7 @@ keeps every prompt it was sent, so tests can check what the model was shown.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -15,9 +16,11 @@ from pydantic import PrivateAttr
 
 
 class ScriptedLLM(CustomLLM):
-    """Replies with ``reply`` (a string, or a function of the prompt), streamed word by word."""
+    """Replies with ``reply`` (a string, or a function of the prompt), streamed word by word,
+    ``delay`` seconds apart (a slow model, for the page's Stop tests)."""
 
     model_name: str = "scripted"
+    delay: float = 0.0
     _reply: Any = PrivateAttr()
     _prompts: list = PrivateAttr(default_factory=list)
 
@@ -46,6 +49,8 @@ class ScriptedLLM(CustomLLM):
         def gen():
             out = ""
             for i, word in enumerate(text.split(" ")):
+                if self.delay:
+                    time.sleep(self.delay)
                 delta = word if i == 0 else " " + word
                 out += delta
                 yield CompletionResponse(text=out, delta=delta)

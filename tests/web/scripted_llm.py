@@ -16,13 +16,9 @@ Words stream with ``delay`` seconds between them, like a slow model.
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
-from llama_index.core.base.llms.types import CompletionResponse, CompletionResponseGen, LLMMetadata
-from llama_index.core.llms.custom import CustomLLM
-from pydantic import PrivateAttr
-
+from tests.agent.scripted import ScriptedLLM as AgentScriptedLLM
 from tutor.errors import TutorError
 
 LONG_WORDS = 600
@@ -34,21 +30,15 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z]{4,}", text.lower())}
 
 
-class ScriptedLLM(CustomLLM):
-    model_name: str = "scripted"
+class ScriptedLLM(AgentScriptedLLM):
+    """The agent tests' scripted LLM (streaming, metadata, prompts kept) with the page's replies."""
+
     delay: float = 0.02
-    _prompts: list = PrivateAttr(default_factory=list)
 
-    @property
-    def metadata(self) -> LLMMetadata:
-        return LLMMetadata(context_window=4096, num_output=256, model_name=self.model_name)
-
-    @property
-    def prompts(self) -> list[str]:
-        return self._prompts
+    def __init__(self, **kw: Any):
+        super().__init__(reply=self.reply, **kw)
 
     def reply(self, prompt: str) -> str:
-        self._prompts.append(prompt)
         question = (re.findall(r"(?:Question|Student|user):\s*(.*)", prompt) or [prompt[-300:]])[-1]
         if "simulate a missing model" in question:  # what the real loader raises when the GGUF is gone
             raise TutorError("the model file /models/missing.gguf does not exist; run `tutor models` to see what is available")
@@ -73,20 +63,3 @@ class ScriptedLLM(CustomLLM):
         if "story" in question.lower():
             return " ".join(["Once upon a time a network learned."] * (LONG_WORDS // 6))
         return "Hello! Ask me anything about deep learning."
-
-    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        return CompletionResponse(text=self.reply(prompt))
-
-    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
-        text = self.reply(prompt)
-
-        def gen():
-            out = ""
-            for i, word in enumerate(text.split(" ")):
-                if self.delay:
-                    time.sleep(self.delay)
-                delta = word if i == 0 else " " + word
-                out += delta
-                yield CompletionResponse(text=out, delta=delta)
-
-        return gen()

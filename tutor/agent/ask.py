@@ -194,7 +194,7 @@ def _run(question, top_k, feed, llm, retriever, settings, style, most_relevant, 
             answer=rewriter.text.strip(),
             citations=citations,
             sources=sources,
-            model=_model_name(llm),
+            model=model_name(llm),
             latency_s=time.perf_counter() - t0,
             ttft_s=ttft,
             used_passages=len(fitted.passages),
@@ -294,7 +294,8 @@ def _context_window(llm: Any, settings: Settings) -> int:
     return window
 
 
-def _model_name(llm: Any) -> str:
+def model_name(llm: Any) -> str:
+    """The model's name as answers report it (its metadata's model_name, else its class)."""
     meta = getattr(llm, "metadata", None)
     return str(getattr(meta, "model_name", None) or type(llm).__name__)
 

@@ -39,6 +39,7 @@ class Decision(BaseModel):
     tool: str = Field(description="One of TOOLS.")
     arguments: dict[str, Any] = Field(default_factory=dict, description="Only values the learner gave.")
     confidence: float = Field(0.0, description="Share of the neighbours' weighted vote for the chosen tool.")
+    rule: str | None = Field(None, description="The tool an intent rule named, when one did (None: the vote decided).")
     latency_s: float = Field(0.0, description="Time to decide, seconds.")
 
 
@@ -86,14 +87,13 @@ class Router:
 
     def route(self, message: str) -> Decision:
         t0 = time.perf_counter()
-        tool = intent_rules(message)
-        confidence = 1.0
-        if tool is None:
-            tool, confidence = self.choose_tool(message)
+        rule = intent_rules(message)
+        tool, confidence = (rule, 1.0) if rule is not None else self.choose_tool(message)
         args = fill_arguments(tool, message)
         if tool == "run_experiment" and "kind" not in args and confidence < 1.0:
             tool, args = "search_knowledge", fill_arguments("search_knowledge", message)
-        return Decision(tool=tool, arguments=args, confidence=confidence, latency_s=time.perf_counter() - t0)
+        return Decision(tool=tool, arguments=args, confidence=confidence, rule=rule,
+                        latency_s=time.perf_counter() - t0)
 
 
 # --- intent rules ------------------------------------------------------------------------------

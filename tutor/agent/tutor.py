@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tutor.agent import prompts
-from tutor.agent.ask import SourceRef, ask, check_question
+from tutor.agent.ask import SourceRef, model_name, ask, check_question
 from tutor.agent.events import (
     AnswerEvent,
     ErrorEvent,
@@ -37,7 +37,7 @@ from tutor.agent.events import (
     ToolCallRecord,
     ToolResultEvent,
 )
-from tutor.agent.router import Decision, Router, intent_rules, question_scope
+from tutor.agent.router import Decision, Router, question_scope
 from tutor.agent.scope import ExplanationsOnly, question_parts
 from tutor.agent.tools import TOOLS, ToolContext, ToolOutput, grade
 from tutor.config import Settings, get_settings
@@ -127,7 +127,7 @@ class Tutor:
 
         # While a quiz question or a prediction is pending, the reply is the learner's answer unless
         # its wording unmistakably asks for something else ("quiz me on CNNs", "how am I doing").
-        answering = intent_rules(message) in (None, "search_knowledge", "none")
+        answering = decision.rule in (None, "search_knowledge", "none")
         if state.get("quiz") and answering:
             # The learner is answering the quiz question asked in the previous turn.
             pending = state.pop("quiz")
@@ -176,7 +176,7 @@ class Tutor:
                 reply.text += "\n\n"
                 yield TokenEvent(text="\n\n")
             answer = None
-            for event in ask(part, feed=args.get("feed"), top_k=top_k, llm=self._llm_or_none(), retriever=retriever,
+            for event in ask(part, feed=args.get("feed"), top_k=top_k, llm=self.llm, retriever=retriever,
                              stream=True, settings=self.settings, style="guide" if guide else "exact",
                              history=history):
                 if event.type == "passages":
@@ -193,7 +193,7 @@ class Tutor:
                     answer = event.answer
             if answer is None:  # stopped mid-answer
                 reply.text = reply.text.strip() + " (stopped)"
-                reply.model = _model_name(self.llm)
+                reply.model = model_name(self.llm)
                 return
             answers.append(answer)
             reply.citations += [SourceRef(**{**c.model_dump(), "n": c.n + offset}) for c in answer.citations]
@@ -323,7 +323,7 @@ class Tutor:
         messages += [ChatMessage(role=roles[r], content=t) for r, t in history if r in roles]
         messages.append(ChatMessage(role=MessageRole.USER, content=message))
         llm = self.llm
-        reply.model = _model_name(llm)
+        reply.model = model_name(llm)
         for response in llm.stream_chat(messages):
             if cancel.is_set():
                 break
@@ -332,10 +332,6 @@ class Tutor:
                 reply.text += response.delta
                 yield TokenEvent(text=response.delta)
         reply.text = reply.text.strip()
-
-    def _llm_or_none(self):
-        # ask() loads the default model itself when none is given; keep one instance per Tutor.
-        return self.llm
 
 
 class _Reply:
@@ -409,8 +405,3 @@ def _validation_line(exc: ValidationError) -> str:
         loc = ".".join(str(p) for p in err.get("loc", ()) if p != "__root__")
         parts.append(msg if not loc or loc in msg else f"{loc}: {msg}")
     return "I can't run that: " + "; ".join(parts) + "."
-
-
-def _model_name(llm: Any) -> str:
-    meta = getattr(llm, "metadata", None)
-    return str(getattr(meta, "model_name", None) or type(llm).__name__)
