@@ -60,6 +60,8 @@ def test_ask_streams_text_then_numbered_sources(cli_home):
         ([""], "question is empty"),
         (["What is dropout?", "--feed", "tweets"], "Unknown feed"),
         (["What is dropout?", "--top-k", "0"], "top-k"),
+        (["What is dropout?", "--session", "../etc"], "session id"),
+        (["What is dropout?", "--mode", "lecture"], "Unknown mode"),
     ],
 )
 def test_bad_input_is_one_line_and_nonzero(tutor_home, args, needle):
@@ -89,3 +91,4 @@ def test_fresh_data_dir_builds_the_corpus_first_with_progress(cli_home, tmp_path
     assert "%|" in proc.stderr  # a tqdm progress bar was drawn on stderr
     data = json.loads(proc.stdout)
     assert any(c["source"].startswith("docs:torch.utils.data") for c in data["citations"])
+

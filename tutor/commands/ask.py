@@ -27,7 +27,8 @@ def register(app: typer.Typer) -> None:
     app.command("ask", help="Ask the tutor one thing: a cited answer, an experiment, a quiz.")(ask_command)
 
 
-def check_options(question: str | None, feed: str | None, top_k: int | None, mode: str | None) -> None:
+def check_options(question: str | None, feed: str | None, top_k: int | None, mode: str | None,
+                  session: str | None = None) -> None:
     """Refuse bad input in milliseconds, before the corpus or the model loads."""
     from tutor.config import FEEDS
 
@@ -39,6 +40,10 @@ def check_options(question: str | None, feed: str | None, top_k: int | None, mod
         raise TutorError(f"--top-k must be between 1 and 100, got {top_k}.")
     if mode is not None and mode not in ("explain", "guide"):
         raise TutorError(f"Unknown mode '{mode}'; choose explain or guide.")
+    if session is not None:
+        from tutor.agent.memory.repository import check_session_id
+
+        check_session_id(session)
 
 
 def ask_command(
@@ -50,7 +55,7 @@ def ask_command(
     user: Optional[str] = typer.Option(None, "--user", help="Learner name (default: settings.user)."),
     mode: Optional[str] = typer.Option(None, "--mode", help="explain (direct, cited) or guide (Socratic)."),
 ) -> None:
-    check_options(question, feed, top_k, mode)
+    check_options(question, feed, top_k, mode, session)
     ensure_corpus()
     from tutor.agent import Tutor
     from tutor.commands.render import TerminalRenderer
@@ -69,6 +74,8 @@ def ask_command(
         cancel.set()  # a running experiment stops at its next epoch
         raise
     if final is None or final.type == "error":
+        if render is not None and final is not None:
+            raise typer.Exit(TutorError.exit_code)  # the renderer already printed its one line
         raise TutorError(final.message if final else "the tutor gave no answer")
     if as_json:
         print(json.dumps(answer_json(final), ensure_ascii=False))

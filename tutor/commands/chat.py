@@ -27,7 +27,7 @@ def chat_command(
 ) -> None:
     from tutor.commands.ask import check_options, ensure_corpus
 
-    check_options("-", None, None, mode)
+    check_options("-", None, None, mode, session)
     ensure_corpus()
     from tutor.agent import Tutor
     from tutor.commands.render import TerminalRenderer

@@ -53,6 +53,13 @@ def _migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+def check_session_id(session_id: str) -> str:
+    """A session id is 1 to 64 letters, digits, '-' or '_' (faces check it before any slow work)."""
+    if not (1 <= len(session_id) <= 64 and session_id.replace("-", "").replace("_", "").isalnum()):
+        raise TutorError("a session id is 1 to 64 letters, digits, '-' or '_'")
+    return session_id
+
+
 def _check_name(user: str) -> str:
     name = " ".join(str(user or "").split())
     if not name or len(name) > MAX_NAME:
@@ -90,8 +97,8 @@ class Memory:
 
     def open_session(self, user: str, session_id: str | None = None, mode: str | None = None) -> ChatSession:
         """The user's session ``session_id`` (created when new), or a new one. ``mode`` updates it."""
-        if session_id is not None and not (1 <= len(session_id) <= 64 and session_id.replace("-", "").replace("_", "").isalnum()):
-            raise TutorError("a session id is 1 to 64 letters, digits, '-' or '_'")
+        if session_id is not None:
+            check_session_id(session_id)
         with self._sessions.begin() as db:
             owner = self._user(db, user)
             row = db.get(ChatSession, session_id) if session_id else None
