@@ -78,3 +78,20 @@ def pick_dropdown(page, elem_id: str, contains: str) -> None:
     box.press("Enter")
     page.wait_for_function("([id, text]) => document.querySelector(`#${id} input`).value.includes(text)",
                            arg=[elem_id, contains])
+
+
+
+def drawn_curves(page, elem_id: str) -> int:
+    """How many series the plot in ``#elem_id`` really draws: line marks with a path of at least
+    two points and a coloured stroke (Gradio's Vega plots render SVG; empty axes give 0, and so do
+    lines whose colour scale lost its domain, which are drawn but invisible)."""
+    return page.evaluate("""(id) => {
+        let n = 0;
+        for (const p of document.querySelectorAll(`#${id} svg [aria-roledescription="line mark"]`)) {
+            const m = getComputedStyle(p).stroke.match(/rgba?\((\d+), *(\d+), *(\d+)/);
+            if (!m || !/L/.test(p.getAttribute('d') || '')) continue;
+            const v = m.slice(1, 4).map(Number);
+            if (Math.max(...v) - Math.min(...v) > 60) n++;
+        }
+        return n;
+    }""", elem_id)

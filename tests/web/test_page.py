@@ -14,6 +14,7 @@ import pytest
 from tests.web.conftest import USERS
 from tests.web.driver import (
     ask,
+    drawn_curves,
     dropdown_options,
     goto_tab,
     last_bot,
@@ -217,8 +218,11 @@ def test_train_the_cnn_shows_progress_curves_and_accuracy(browser, app, shots):
     page.wait_for_selector("#experiment progress.exp-bar", timeout=120_000)
     page.wait_for_function("() => document.querySelector('#experiment .exp-progress').dataset.epoch === '1'",
                            timeout=120_000)
-    assert page.locator("#loss-plot svg, #loss-plot canvas").count() > 0  # the curve is drawn after epoch 1
+    # After epoch 1 the plot holds its first points (a line needs a second epoch).
+    page.wait_for_selector('#loss-plot svg [aria-roledescription="line mark"]', state="attached", timeout=30_000)
     wait_turn(page, before, timeout_s=300)
+    # Two epochs make a visible line per series: train and validation, in each plot.
+    assert drawn_curves(page, "loss-plot") == 2 and drawn_curves(page, "acc-plot") == 2
     seen = page.evaluate("() => window.__epochs")
     assert "1" in seen and "2" in seen and seen.index("1") < seen.index("2")
     bar = page.locator("#experiment progress.exp-bar")

@@ -268,8 +268,16 @@ def _experiment_updates(exp: ExperimentView) -> dict[str, Any]:
 
     out: dict[str, Any] = {"exp_group": gr.update(visible=True), "exp_progress": exp.progress_html()}
     loss, acc = exp.series(exp.LOSS), exp.series(exp.ACCURACY)
-    out["loss_plot"] = pd.DataFrame(loss, columns=["epoch", "series", "value"])
-    out["acc_plot"] = pd.DataFrame(acc, columns=["epoch", "series", "value"])
+    # Gradio builds each plot's Vega spec (its column types and colour domain) when the plot gets
+    # a value and, within a run, only swaps the data afterwards. An empty frame before epoch 1 left
+    # an object-dtype "value" column (treated as categories) and an empty colour domain: invisible
+    # lines on empty axes. So: no value until there is data; explicit dtypes; and the x range set
+    # together with the first data, which also makes Gradio rebuild the spec.
+    dtypes = {"epoch": "int64", "series": "string", "value": "float64"}
+    span = [1, max(exp.total or 0, exp.epoch, 2)]  # the whole run's width, so the curve grows into it
+    for key, rows in (("loss_plot", loss), ("acc_plot", acc)):
+        frame = pd.DataFrame(rows, columns=list(dtypes)).astype(dtypes) if rows else None
+        out[key] = gr.update(value=frame, x_lim=span)
     if exp.result is not None:
         out["exp_diag"] = exp.diagnosis_markdown()
         image = load_image(exp.curves_path)
