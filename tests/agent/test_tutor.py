@@ -37,6 +37,10 @@ def test_knowledge_question_streams_a_cited_answer(tutor):
     assert "[1]" in answer.text and answer.citations[0].n == 1
     assert answer.citations[0].text in [p.text for p in events[kinds.index("passages")].passages]
     assert "".join(e.text for e in events if e.type == "token").strip() == answer.text
+    # Memory keeps the cited passages with the reply (a reopened session still opens each [n]).
+    stored = tutor.memory.messages(tutor.settings.user, answer.session_id)[-1]
+    assert stored["content"] == answer.text
+    assert stored["meta"]["citations"] == [c.model_dump() for c in answer.citations]
 
 
 def test_a_later_turn_sees_the_earlier_ones(tutor):

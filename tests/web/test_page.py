@@ -53,6 +53,16 @@ def test_question_streams_a_cited_answer_and_opens_the_passage(browser, app, sho
     # The step shows what the tool did.
     assert page.locator("#chat", has_text="Searched the knowledge base").count() == 1
     page.screenshot(path=str(shots / "chat-cited-passage.png"), full_page=True)
+    # Reopened later, the reply still links its marker to the same passage.
+    page.locator("#new-session").click()
+    page.wait_for_function("() => !document.querySelector('#chat').innerText.includes('torch.nn.Dropout')")
+    pick_dropdown(page, "sessions", "What does dropout do?")
+    page.wait_for_selector("#chat a.cite-ref")
+    again = page.locator("#chat a.cite-ref").first
+    again.click()
+    page.wait_for_function("id => document.getElementById(id).open", arg=again.get_attribute("href")[1:])
+    reopened = page.locator(again.get_attribute("href")).locator(".passage-text").inner_text()
+    assert reopened == text
     page.context.close()
 
 

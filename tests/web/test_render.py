@@ -12,7 +12,7 @@ from tutor.agent.events import (
     ToolProgressEvent,
     ToolResultEvent,
 )
-from tutor.web.render import ExperimentView, TurnView, link_markers, passage_details
+from tutor.web.render import ExperimentView, TurnView, link_markers, passage_details, stored_answer_markdown
 
 
 def ref(n: int, text: str = "Dropout drops units.", url: str | None = "https://example.org/x") -> SourceRef:
@@ -109,3 +109,13 @@ def test_a_cancelled_run_says_so():
     assert view.steps[0]["title"].startswith("Training stopped: cnn") and "cancelled" in view.steps[0]["title"]
     assert 'data-state="cancelled"' in view.experiment.progress_html()
     assert "The run ended: cancelled" in view.experiment.diagnosis_markdown()
+
+
+def test_a_stored_reply_links_its_markers_to_the_passages_kept_with_it():
+    meta = {"citations": [ref(1).model_dump(), {"n": "x", "text": 3}],  # the broken row is left out
+            "sources": [ref(2, "Batch norm.").model_dump()]}
+    out = stored_answer_markdown("Dropout drops units [1]; see [2].", meta, "k")
+    assert 'href="#cite-k-1"' in out and 'id="cite-k-1"' in out and "Dropout drops units." in out
+    assert "[2]." in out and 'href="#cite-k-2"' not in out  # an uncited source is listed, not linked
+    assert 'id="src-k-2"' in out
+    assert stored_answer_markdown("Plain reply.", {}, "k") == "Plain reply."  # older rows: no passages

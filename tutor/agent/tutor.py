@@ -148,8 +148,11 @@ class Tutor:
 
         reply.latency_s = time.perf_counter() - t0
         answer = reply.event()
+        # The cited passages are kept with the reply, so a reopened session still opens each [n].
         self.memory.add_message(user, sid, "assistant", answer.text,
-                                meta={"route": answer.route, "tools": [c.name for c in answer.tool_calls]})
+                                meta={"route": answer.route, "tools": [c.name for c in answer.tool_calls],
+                                      "citations": [c.model_dump() for c in answer.citations],
+                                      "sources": [c.model_dump() for c in answer.sources]})
         yield answer
 
     # -- the paths -----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any
 import gradio as gr
 
 from tutor.web.context import PageContext, load_image, readable
-from tutor.web.render import ExperimentView, TurnView, esc
+from tutor.web.render import ExperimentView, TurnView, esc, stored_answer_markdown
 
 log = logging.getLogger("tutor.web")
 
@@ -123,7 +123,9 @@ def _wire(ctx: PageContext, p: ChatPanel) -> None:
         except Exception as exc:  # noqa: BLE001
             history = state.get("history", []) + [_notice(f"⚠️ {readable(exc)}")]
             return {**state, "history": history}, history, gr.skip(), gr.skip()
-        history = [{"role": m["role"], "content": m["content"] if m["role"] == "assistant" else esc(m["content"])}
+        history = [{"role": m["role"],
+                    "content": stored_answer_markdown(m["content"], m.get("meta") or {}, uuid.uuid4().hex[:8])
+                    if m["role"] == "assistant" else esc(m["content"])}
                    for m in rows if m["role"] in ("user", "assistant")]
         return {"session_id": session_id, "history": history}, history, mode, gr.update(visible=False)
 

@@ -90,6 +90,28 @@ def sources_block(citations: list, sources: list, key: str) -> str:
     return "".join(parts)
 
 
+def stored_answer_markdown(text: str, meta: dict[str, Any], key: str) -> str:
+    """A reply read back from memory, with its [n] markers opening the passages it cited then.
+
+    Memory keeps plain dicts; a row that no longer parses (an older reply, a hand-edited
+    database) is left out rather than breaking the whole session.
+    """
+    from types import SimpleNamespace
+
+    def refs(rows: Any) -> list:
+        out = []
+        for r in rows if isinstance(rows, list) else []:
+            if isinstance(r, dict) and isinstance(r.get("n"), int) and isinstance(r.get("text"), str):
+                out.append(SimpleNamespace(n=r["n"], source=str(r.get("source", "")), title=str(r.get("title") or ""),
+                                           section=str(r.get("section") or ""), text=r["text"], url=r.get("url")))
+        return out
+
+    citations, sources = refs(meta.get("citations")), refs(meta.get("sources"))
+    body = link_markers(text, key, {c.n for c in citations}) if text else "*(no text)*"
+    block = sources_block(citations, sources, key)
+    return body + ("\n\n" + block if block else "")
+
+
 def _fmt_metric(name: str, value: Any) -> str:
     if not isinstance(value, (int, float)):
         return "n/a"
