@@ -201,6 +201,16 @@ def test_upload_a_file_and_find_it_through_the_chat(browser, app, shots, tmp_pat
     assert "zorblax" in passage.locator(".passage-text").inner_text()
     assert "zorblax_notes.md" in passage.locator(".passage-source").inner_text()
 
+    # Another learner neither lists it nor gets it in an answer: an upload belongs to its login.
+    other = login(browser, app, "bob")
+    goto_tab(other, "Knowledge")
+    other.wait_for_timeout(1000)
+    assert "zorblax_notes.md" not in other.locator("#sources-table").inner_text()
+    goto_tab(other, "Chat")
+    theirs = ask(other, "What does the zorblax regulariser do?")
+    assert "0.42" not in theirs.inner_text() and "zorblax_notes.md" not in theirs.inner_text()
+    other.context.close()
+
     # Removed, it is gone from the list and from the answers.
     goto_tab(page, "Knowledge")
     page.wait_for_function("() => document.querySelector('#sources-table').innerText.includes('zorblax_notes.md')")

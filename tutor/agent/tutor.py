@@ -39,6 +39,7 @@ from tutor.agent.events import (
 )
 from tutor.agent.router import Decision, Router, question_scope
 from tutor.agent.scope import ExplanationsOnly, question_parts
+from tutor.agent.uploads import OwnUploadsOnly
 from tutor.agent.tools import TOOLS, ToolContext, ToolOutput, grade
 from tutor.config import Settings, get_settings
 from tutor.errors import TutorError
@@ -119,7 +120,8 @@ class Tutor:
         self.memory.add_message(user, sid, "user", message)
         state = self.memory.get_state(user, sid)
         ctx = ToolContext(settings=self.settings, memory=self.memory, user=user, session_id=sid, cancel=cancel,
-                          retriever=self.knowledge, deadline=time.monotonic() + self.settings.turn_max_seconds)
+                          retriever=OwnUploadsOnly(self.knowledge, self.settings, user),
+                          deadline=time.monotonic() + self.settings.turn_max_seconds)
         decision = self.router.route(message)
         if feed is not None and decision.tool == "search_knowledge":
             decision.arguments["feed"] = feed
@@ -167,7 +169,7 @@ class Tutor:
         args = decision.arguments
         yield ToolCallEvent(name="search_knowledge", arguments=args)
         guide = mode == "guide"
-        retriever = self.knowledge
+        retriever = ctx.retriever  # the learner's view: other learners' uploads are not in it
         concept = args.get("feed") is None and question_scope(message) == "concept"
         if concept:
             retriever = ExplanationsOnly(retriever)

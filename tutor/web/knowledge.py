@@ -5,11 +5,11 @@ content that matches it: a PDF starts with %PDF, a notebook is JSON, text is UTF
 bytes) and its size (``settings.max_file_mb``). It is then copied to
 ``<home>/uploads/<user>/<safe name>`` (the name reduced to letters, digits, ``.-_``; no folders,
 no leading dot) and ingested into the "user" feed with ``knowledge.pipeline.ingest_paths``,
-exactly what ``tutor ingest FILE`` does. Removing deletes the copy and prunes its passages
+exactly what ``tutor ingest FILE`` does; the agent shows those passages to their owner only
+(``tutor/agent/uploads.py``). Removing deletes the copy and prunes its passages
 (``prune_missing_user_files``), so the store and the disk agree.
 """
 
-import hashlib
 import json
 import logging
 import re
@@ -21,6 +21,7 @@ from typing import Any
 
 import gradio as gr
 
+from tutor.agent.uploads import user_dir
 from tutor.config import Settings
 from tutor.errors import TutorError
 from tutor.web.context import PageContext, readable
@@ -41,13 +42,6 @@ class KnowledgePanel:
     table: Any
     pick: Any
     remove: Any
-
-
-def user_dir(settings: Settings, user: str) -> Path:
-    """``<home>/uploads/<slug>-<hash>``: a readable, collision-free folder per user name."""
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", user).strip("_")[:40] or "user"
-    digest = hashlib.sha256(user.encode()).hexdigest()[:8]
-    return Path(settings.home) / "uploads" / f"{slug}-{digest}"
 
 
 def safe_name(name: str) -> str:
