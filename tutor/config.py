@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     # --- knowledge ---------------------------------------------------------------------
     qdrant_url: str | None = Field(None, description="Qdrant server URL. Unset = embedded Qdrant under home/qdrant.")
     qdrant_api_key: str | None = Field(None, description="API key for a Qdrant server or cluster.")
+    store_backend: Literal["edge", "local"] = Field(
+        "edge",
+        description="Embedded engine when qdrant_url is unset: edge = Qdrant Edge (qdrant-edge-py, under home/qdrant/edge), "
+        "local = qdrant-client's local mode (prototyping engine, kept to compare).",
+    )
     collection: str = Field("tutor", description="Qdrant collection that holds every feed.")
     embed_model: str = Field(
         "all-MiniLM-L6-v2",
