@@ -1,15 +1,39 @@
+"""The Store against every engine that can run here.
+
+``edge`` (Qdrant Edge, the default) and ``local`` (qdrant-client's local mode) are real
+embedded engines on disk. A Qdrant *server* cannot run on this machine (no binary, no
+network), so the server branch is covered as far as the client it builds and the compose file.
+"""
+
+import os
 import subprocess
 import sys
 import textwrap
+import uuid
 
+import numpy as np
 import pytest
 import yaml
 from qdrant_client import QdrantClient
 
-from knowledge.store import Store, client_kwargs, get_client
+from knowledge.store import Store, client_kwargs, close_clients, edge_path, get_client
 from tests.knowledge.conftest import REPO
-from tutor.config import Settings
-from tutor.errors import StoreLockedError
+from tutor.config import Settings, get_settings
+
+BACKENDS = ["edge", "local"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request, tutor_home, monkeypatch) -> str:
+    monkeypatch.setenv("TUTOR_STORE_BACKEND", request.param)
+    get_settings.cache_clear()
+    yield request.param
+    close_clients()
+    get_settings.cache_clear()
+
+
+def _ids(n: int) -> list[str]:
+    return [str(uuid.UUID(int=i + 1)) for i in range(n)]
 
 
 def test_server_settings_build_a_server_client(tutor_home):
@@ -18,39 +42,99 @@ def test_server_settings_build_a_server_client(tutor_home):
     # Constructing the client does not connect; it must be a remote client at that URL.
     client = QdrantClient(**client_kwargs(settings))
     assert client.init_options["url"] == "http://qdrant:6333" and client.init_options["api_key"] == "secret"
+    assert Store(settings, client=client).engine == "server"
     assert client_kwargs(Settings()) == {"path": str(Settings().qdrant_path)}
 
 
-def test_store_operations_on_an_in_memory_embedded_client(tutor_home):
-    # QdrantClient(":memory:") is qdrant_client's local (embedded) mode, the same branch as the
-    # default on-disk store, only without files. It is not a server: no Qdrant server can run on
-    # this machine, so the server branch is covered only as far as the client it builds
-    # (test_server_settings_build_a_server_client) and the compose file (below).
-    store = Store(Settings(), client=QdrantClient(location=":memory:"))
-    assert store.count() == 0 and store.query([0.1] * 4, 3) == []
+def test_default_embedded_engine_is_qdrant_edge(tutor_home):
+    store = Store()
+    assert store.engine == "edge"
     store.ensure(4)
-    from qdrant_client import models
+    assert (edge_path(get_settings()) / store.collection / "edge_config.json").exists()
+    # The feed and source filters read keyword payload indexes, built with the collection.
+    assert {"feed", "source"} <= set(store.client.info(store.collection).payload_schema)
+    close_clients()
 
-    store.client.upsert(
-        store.collection,
-        points=[
-            models.PointStruct(id=1, vector=[1, 0, 0, 0], payload={"feed": "papers", "source": "paper:a"}),
-            models.PointStruct(id=2, vector=[0, 1, 0, 0], payload={"feed": "docs", "source": "docs:b"}),
-        ],
+
+def test_store_operations(backend):
+    store = Store()
+    assert store.engine == backend
+    assert store.count() == 0 and store.query([0.1] * 4, 3) == [] and store.dim() is None
+    store.ensure(4)
+    ids = _ids(3)
+    store.upsert(
+        ids,
+        np.eye(4, dtype=np.float32)[:3],
+        [{"feed": "papers", "source": "paper:a"}, {"feed": "docs", "source": "docs:b"}, {"feed": "docs", "source": "docs:c"}],
     )
-    assert store.count() == 2 and store.count("docs") == 1
+    assert store.count() == 3 and store.count("docs") == 2 and store.dim() == 4
     hits = store.query([1, 0.1, 0, 0], 5, feed="docs")
-    assert [h.payload["source"] for h in hits] == ["docs:b"]
-    store.delete_ids([2])
+    assert [h.payload["source"] for h in hits] == ["docs:b", "docs:c"]
+    top = store.query([1, 0.1, 0, 0], 1, with_payload=False)
+    assert top[0].id == ids[0] and isinstance(top[0].id, str) and top[0].score == pytest.approx(1.0)
+    # Upserting an existing id overwrites it: same count, new payload.
+    store.upsert([ids[0]], [[1, 0, 0, 0]], [{"feed": "user", "source": "user:a"}])
+    assert store.count() == 3 and store.retrieve([ids[0]])[0].payload["feed"] == "user"
+    store.delete_ids([ids[1]])
+    assert store.count() == 2 and {str(p.id) for p in store.scroll_all()} == {ids[0], ids[2]}
+    store.delete_where("source", "docs:c")
     assert store.count() == 1
     with pytest.raises(Exception, match="rebuild"):
         store.ensure(8)
     store.drop()
-    assert not store.exists()
+    assert not store.exists() and store.count() == 0
+
+
+def test_feed_search_matches_exact_search(backend):
+    # Both engines search exactly at this size; filtered and unfiltered hits must be exactly
+    # numpy's ranking, for a common feed, a rare one and one with no points at all.
+    rng = np.random.default_rng(7)
+    store = Store()
+    store.ensure(16)
+    feeds = np.array(["docs"] * 300 + ["papers"] * 60 + ["roadmap"] * 2)
+    vectors = rng.standard_normal((len(feeds), 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = _ids(len(feeds))
+    store.upsert(ids, vectors, [{"feed": f, "source": f"{f}:{i}", "text": f"t{i}"} for i, f in enumerate(feeds)])
+    for query in rng.standard_normal((5, 16)).astype(np.float32):
+        scores = vectors @ query
+        for feed, k in ((None, 10), ("docs", 10), ("papers", 10), ("roadmap", 5), ("user", 3)):
+            order = [i for i in np.argsort(-scores) if feed is None or feeds[i] == feed][:k]
+            hits = store.query(query, k, feed=feed)
+            assert [h.id for h in hits] == [ids[i] for i in order]
+            assert [h.payload["text"] for h in hits] == [f"t{i}" for i in order]
+            assert np.allclose([h.score for h in hits], scores[order], atol=1e-5)
+    assert len(store.query(rng.standard_normal(16), 5, feed="roadmap")) == 2
+
+
+def test_scroll_pages_resume_from_an_offset(backend):
+    store = Store()
+    store.ensure(4)
+    ids = _ids(25)
+    store.upsert(ids, np.ones((25, 4), dtype=np.float32) / 2, [{"feed": "docs"}] * 25)
+    pages = list(store.scroll_pages(batch=10))
+    assert [len(p) for p, _ in pages] == [10, 10, 5] and pages[-1][1] is None
+    # Starting from the first page's next offset gives exactly the remaining points.
+    rest = [str(p.id) for page, _ in store.scroll_pages(batch=10, offset=pages[0][1]) for p in page]
+    assert rest == [str(p.id) for page, _ in pages[1:] for p in page]
+    assert sorted(rest + [str(p.id) for p in pages[0][0]]) == sorted(ids)
+
+
+def test_points_survive_closing_and_reopening(backend):
+    store = Store()
+    store.ensure(4)
+    store.upsert(_ids(2), [[1, 0, 0, 0], [0, 1, 0, 0]], [{"feed": "docs"}, {"feed": "papers"}])
+    close_clients()
+    again = Store()
+    assert again.client is not store.client
+    assert again.count() == 2 and again.count("papers") == 1 and again.dim() == 4
 
 
 @pytest.mark.integration
-def test_second_process_gets_a_clear_lock_error(tutor_home):
+@pytest.mark.parametrize("engine", BACKENDS)
+def test_second_process_gets_a_clear_lock_error(tutor_home, monkeypatch, engine):
+    monkeypatch.setenv("TUTOR_STORE_BACKEND", engine)
+    get_settings.cache_clear()
     client = get_client()
     assert client is get_client()  # one client per process
     code = textwrap.dedent(
@@ -65,13 +149,14 @@ def test_second_process_gets_a_clear_lock_error(tutor_home):
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert "LOCKED:" in out.stdout, out.stderr
-    import os
-
     assert f"pid {os.getpid()}" in out.stdout
-    assert "TUTOR_QDRANT_URL" in out.stdout and "Traceback" not in out.stdout
-    from knowledge.store import close_clients
-
+    assert "TUTOR_QDRANT_URL" in out.stdout and "Traceback" not in out.stdout + out.stderr
     close_clients()
+    # Once closed, another process can open it.
+    code = "from knowledge.store import Store; print('COUNT', Store().count())"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert "COUNT 0" in out.stdout, out.stderr
+    get_settings.cache_clear()
 
 
 def test_compose_file_wires_the_tutor_to_the_qdrant_server():
@@ -89,34 +174,3 @@ def test_compose_file_wires_the_tutor_to_the_qdrant_server():
     assert client_kwargs(settings)["url"] == "http://qdrant:6333"
     assert "TUTOR_QDRANT_URL".removeprefix("TUTOR_").lower() in Settings.model_fields
     assert "TUTOR_QDRANT_API_KEY".removeprefix("TUTOR_").lower() in Settings.model_fields
-
-
-def test_embedded_feed_search_matches_qdrants_own_filter(tutor_home):
-    # Embedded mode answers feed-filtered searches from a wider unfiltered ranking (its own
-    # filter is slow); the hits must be exactly what Qdrant's filtered search returns, for a
-    # common feed, a rare one (the fallback path) and one with no points at all.
-    import numpy as np
-    from qdrant_client import models
-
-    from knowledge.store import feed_filter
-
-    rng = np.random.default_rng(7)
-    store = Store(Settings())
-    store.ensure(16)
-    feeds = ["docs"] * 300 + ["papers"] * 60 + ["roadmap"] * 2
-    vectors = rng.standard_normal((len(feeds), 16)).astype(np.float32)
-    store.client.upload_collection(
-        store.collection, vectors=vectors, ids=range(len(feeds)),
-        payload=[{"feed": f, "source": f"{f}:{i}", "text": f"t{i}"} for i, f in enumerate(feeds)],
-    )
-    for query in rng.standard_normal((5, 16)):
-        for feed, k in (("docs", 10), ("papers", 10), ("roadmap", 5), ("user", 3)):
-            ours = store.query(query, k, feed=feed)
-            ref = store.client.query_points(
-                store.collection, query=query.tolist(), limit=k, query_filter=feed_filter(feed), with_payload=True
-            ).points
-            assert [p.id for p in ours] == [p.id for p in ref]
-            assert [p.payload for p in ours] == [p.payload for p in ref]
-            assert all(p.payload["feed"] == feed for p in ours)
-    assert len(store.query(rng.standard_normal(16), 5, feed="roadmap")) == 2
-    store.drop()
