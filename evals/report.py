@@ -6,10 +6,12 @@ Suites print Markdown (not a rich console table) on purpose: the same text is pa
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+# The project's one JSON writer (atomic, strict JSON: nan -> null); the evals import it from here.
+from tutor.io import write_json  # noqa: F401
 
 
 def fmt(value: Any, digits: int = 3) -> str:
@@ -39,14 +41,6 @@ def _looks_numeric(cell: str) -> bool:
     except ValueError:
         return cell == "–"
     return True
-
-
-def write_json(path: str | Path, data: Any) -> Path:
-    """Write ``data`` as indented UTF-8 JSON, creating parent folders; returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    return path
 
 
 def run_cli(main: Any) -> None:
