@@ -1,7 +1,8 @@
 """The default corpus: the user's roadmap, the shipped paper notes, and core API docs.
 
-``ensure_default_corpus()`` is called the first time retrieval is needed; on a fresh data dir
-it builds all three feeds (with progress), afterwards it only checks a marker and returns.
+``ensure_default_corpus()`` is what the faces (CLI, page, evals) call before the first search:
+on a fresh data dir it builds all three feeds (with progress), afterwards it only checks a
+marker and returns. Retrieval itself never builds anything.
 ``build_default_corpus()`` is what ``tutor ingest`` without arguments runs: a full refresh,
 incremental by content hash, so an unchanged corpus costs seconds.
 """
@@ -14,7 +15,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from knowledge.pipeline import IngestReport, Ledger, Progress, ingest_documents, prune_missing_user_files
+from knowledge.bm25 import rebuild_bm25
+from knowledge.ledger import Ledger
+from knowledge.pipeline import (
+    IngestReport,
+    Progress,
+    ingest_documents,
+    prune_missing_user_files,
+)
 from tutor.config import Settings, get_settings
 from tutor.errors import TutorError
 
@@ -106,8 +114,6 @@ def build_default_corpus(
             continue
         reports.append(ingest_documents(docs, "docs", scope=f"docs:{package}", **common))
     prune_missing_user_files(settings)
-    from knowledge.retrieve import rebuild_bm25
-
     rebuild_bm25(settings)
     marker = {"key": _marker_key(settings), "seconds": round(time.perf_counter() - started, 1)}
     path = _marker_path(settings)

@@ -14,7 +14,11 @@ things it does not do, which are written here by hand:
   ``SentenceSplitter``. A code block longer than a chunk stays one (long) chunk: a half
   snippet is worse for a learner than a long one;
 * a document's single H1 is its title, not a section: it is dropped from the path so
-  sections read "Deep Learning for Data Science > Code Snippets > Example: ...".
+  sections read "Deep Learning for Data Science > Code Snippets > Example: ...";
+* a section that only points elsewhere (the paper notes' "Roadmap links", "See also", a list
+  of bare links) is navigation, not content: its chunks carry ``navigation=True`` so the
+  ranking can put them after every passage that explains something. The flag is kept out of
+  the embedded text, so it changes no vector.
 
 Tokens are counted with the embedding model's own tokenizer so a chunk fits its window.
 """
@@ -28,8 +32,16 @@ from functools import lru_cache
 from typing import Any
 
 from llama_index.core.node_parser import MarkdownNodeParser, SentenceSplitter
-from llama_index.core.schema import BaseNode, Document, MetadataMode, NodeRelationship, TextNode, TransformComponent
+from llama_index.core.schema import (
+    BaseNode,
+    Document,
+    MetadataMode,
+    NodeRelationship,
+    TextNode,
+    TransformComponent,
+)
 
+from knowledge.navigation import is_navigation
 from tutor.config import get_settings
 
 SECTION_SEPARATOR = " > "
@@ -37,14 +49,12 @@ SECTION_SEPARATOR = " > "
 _RAW_SEPARATOR = "\x1f"
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
-
-
 @lru_cache(maxsize=4)
 def token_counter(model: str | None = None) -> Callable[[str], list]:
     """The embedding model's tokenizer as ``text -> token ids`` (no special tokens)."""
-    from knowledge.embed import resolve_model_path
-
     from transformers import AutoTokenizer
+
+    from knowledge.embed import resolve_model_path
 
     tokenizer = AutoTokenizer.from_pretrained(str(resolve_model_path(model or get_settings().embed_model)))
 
@@ -189,17 +199,22 @@ class TutorNodeParser(TransformComponent):
                 # A heading with nothing under it adds no knowledge; it lives on in the path.
                 if _HEADING.match(body.strip()) and "\n" not in body.strip():
                     continue
+                navigation = is_navigation(section, body)
                 for chunk in self._pack(body, budget):
                     if not chunk.strip():
                         continue
                     metadata = dict(doc.metadata)
                     metadata["section"] = section
+                    if navigation:
+                        metadata["navigation"] = True
                     node = TextNode(
                         id_=node_id(doc.node_id, index, chunk),
                         text=chunk,
                         metadata=metadata,
-                        excluded_embed_metadata_keys=list(doc.excluded_embed_metadata_keys),
-                        excluded_llm_metadata_keys=list(doc.excluded_llm_metadata_keys),
+                        # The flag is for ranking only: out of the embedded text (vectors stay
+                        # as they were) and out of what the LLM reads.
+                        excluded_embed_metadata_keys=[*doc.excluded_embed_metadata_keys, "navigation"],
+                        excluded_llm_metadata_keys=[*doc.excluded_llm_metadata_keys, "navigation"],
                     )
                     node.relationships[NodeRelationship.SOURCE] = doc.as_related_node_info()
                     out.append(node)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,6 +32,9 @@ from llama_index.core.ingestion import IngestionPipeline
 from llama_index.core.schema import BaseNode, Document, TransformComponent
 from pydantic import BaseModel, Field
 
+from knowledge.bm25 import bm25_is_fresh, rebuild_bm25
+from knowledge.embed import EXPORT_VERSION, TutorEmbedding
+from knowledge.ledger import Ledger
 from knowledge.parse import TutorNodeParser
 from knowledge.store import Store
 from knowledge.text import repair
@@ -42,7 +44,6 @@ from tutor.errors import TutorError
 # Called as progress(done=..., total=..., stage=...) with keywords: done/total count chunks,
 # stage names the step ("embedding papers"). The CLI draws a bar, the UI forwards to gr.Progress.
 Progress = Callable[..., None]
-LEDGER_VERSION = 1
 
 
 class RepairText(TransformComponent):
@@ -77,51 +78,10 @@ class IngestReport(BaseModel):
         )
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-class Ledger:
-    """source → {hash, feed, scope, nodes}; persisted atomically after every change."""
-
-    def __init__(self, settings: Settings):
-        self.path = settings.state_dir / "ingest" / f"{settings.collection}.json"
-        self.data: dict[str, Any] = {"version": LEDGER_VERSION, "generation": 0, "fingerprint": "", "sources": {}}
-        if self.path.exists():
-            try:
-                loaded = json.loads(self.path.read_text())
-                if loaded.get("version") == LEDGER_VERSION:
-                    self.data = loaded
-            except (OSError, ValueError):
-                # A damaged ledger only costs re-embedding: ids are deterministic, nothing duplicates.
-                pass
-
-    @property
-    def sources(self) -> dict[str, dict]:
-        return self.data["sources"]
-
-    @property
-    def generation(self) -> int:
-        return int(self.data.get("generation", 0))
-
-    def save(self) -> None:
-        self.data["generation"] = self.generation + 1
-        _atomic_write(self.path, json.dumps(self.data, separators=(",", ":")))
-
-    def reset(self) -> None:
-        self.data["sources"] = {}
-        self.save()
-
-
 def fingerprint(settings: Settings) -> str:
     """Settings that change the nodes or vectors; when they change, everything is re-embedded."""
-    from knowledge.embed import EXPORT_VERSION
-
     export = EXPORT_VERSION if settings.embed_backend == "onnx-int8" else ""
-    return f"{settings.embed_model}|{settings.embed_backend}{export}|{settings.chunk_size}|{settings.chunk_overlap}|parser-1"
+    return f"{settings.embed_model}|{settings.embed_backend}{export}|{settings.chunk_size}|{settings.chunk_overlap}|parser-2"
 
 
 def content_hash(docs: Sequence[Document]) -> str:
@@ -208,23 +168,13 @@ def ingest_documents(
         _embed_and_write(todo, feed, scope, settings, store, ledger, report, progress, show_progress, batch_chunks)
     else:
         ledger.save()
-    if refresh_bm25 and (todo or gone or not _bm25_fresh(settings, ledger)):
-        from knowledge.retrieve import rebuild_bm25
-
+    if refresh_bm25 and (todo or gone or not bm25_is_fresh(settings)):
         rebuild_bm25(settings)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _bm25_fresh(settings: Settings, ledger: Ledger) -> bool:
-    from knowledge.retrieve import bm25_is_fresh
-
-    return bm25_is_fresh(settings)
-
-
 def _embed_and_write(todo, feed, scope, settings, store, ledger, report, progress, show_progress, batch_chunks) -> None:
-    from knowledge.embed import TutorEmbedding
-
     embedding = TutorEmbedding(settings)
     parser = IngestionPipeline(transformations=[RepairText(), TutorNodeParser()], disable_cache=True)
     writer = IngestionPipeline(transformations=[embedding], vector_store=store.vector_store(), disable_cache=True)
@@ -293,8 +243,6 @@ def prune_missing_user_files(settings: Settings | None = None) -> int:
         del ledger.sources[source]
     if gone:
         ledger.save()
-        from knowledge.retrieve import rebuild_bm25
-
         rebuild_bm25(settings)
     return len(gone)
 
@@ -327,8 +275,6 @@ def rebuild(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     Store(settings).drop()
     Ledger(settings).reset()
-    from knowledge.retrieve import rebuild_bm25
-
     rebuild_bm25(settings)
 
 

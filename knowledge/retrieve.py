@@ -5,60 +5,45 @@ BM25 finds exact names ("torch.nn.LSTM", "Adam", "LoRA") that a 384-dim sentence
 blurs. Reciprocal rank fusion (score = Σ 1/(k + rank)) needs no score calibration between the
 two, which is why it is used instead of a weighted sum.
 
-The BM25 index (bm25s) is derived data: it is rebuilt from the store's payloads after every
-ingestion run and persisted under ``state_dir/bm25``; a stamp ties it to the ingestion
-ledger's generation so a killed run or a second process is noticed and the index rebuilt.
+Three things shape the ranking a learner sees, whatever the mode:
+
+* a question with two parts is searched part by part and the rankings interleaved
+  (``knowledge.questions``);
+* chunks of navigation sections (flagged by the parser: "Roadmap links" and the like) come
+  after every chunk that explains something;
+* in hybrid mode, the best chunk of each source comes before a second chunk of any source.
+
+Searching never builds anything: the faces build the default corpus explicitly (with
+progress) before the first search, and a search of an empty knowledge base says so.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import os
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
+from knowledge.bm25 import BM25Index, bm25_is_fresh, rebuild_bm25, record, stamp_path
 from knowledge.citation import Citation
+from knowledge.ledger import Ledger
+from knowledge.questions import question_parts
 from knowledge.store import Store
 from tutor.config import FEEDS, Settings, get_settings
 from tutor.errors import OfflineError, TutorError
 
-# bm25s logs every index build at DEBUG; keep it quiet whatever the root logger says.
-logging.getLogger("bm25s").setLevel(logging.WARNING)
+__all__ = ["MODES", "Retriever", "bm25_is_fresh", "get_retriever", "rebuild_bm25", "search"]
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
 # RRF's paper uses k=60, tuned for fusing many long runs. With two lists of ~40 candidates,
 # k=60 flattens rank differences so much that a passage ranked first by one retriever loses
-# to one ranked ~10th by both; k=15 keeps the fusion but lets a confident single retriever
-# win. Measured on evals/datasets/retrieval.jsonl (docs/retrieval.md): hybrid hit@5 0.888
-# at k=60 vs 0.902 at k=15, before source diversification.
+# to one ranked ~10th by both. Chosen on the *tune* split of the retrieval questions only
+# (``benchmarks/retrieval.py --tune``; docs/retrieval.md has the grid).
 RRF_K = 15
 CANDIDATES = 40  # hits taken from each retriever before fusion
-
-
-# --------------------------------------------------------------------------- payloads
-def _text_of(payload: dict) -> str:
-    raw = payload.get("_node_content")
-    if raw:
-        try:
-            return json.loads(raw).get("text", "")
-        except ValueError:
-            pass
-    return payload.get("text", "")
-
-
-def _record(point_id: Any, payload: dict) -> dict:
-    """What the BM25 corpus keeps per node: the citation fields and the text."""
-    rec = {"id": str(point_id), "text": _text_of(payload)}
-    for key in ("source", "title", "section", "page", "url", "version", "feed"):
-        if payload.get(key) is not None:
-            rec[key] = payload[key]
-    return rec
 
 
 def _citation(rec: dict, score: float) -> Citation:
@@ -73,112 +58,6 @@ def _citation(rec: dict, score: float) -> Citation:
         feed=rec.get("feed", ""),
         score=float(score),
     )
-
-
-# --------------------------------------------------------------------------- BM25 index
-def _bm25_dir(settings: Settings) -> Path:
-    return settings.state_dir / "bm25" / settings.collection
-
-
-def _stamp_path(settings: Settings) -> Path:
-    return _bm25_dir(settings) / "stamp.json"
-
-
-def _ledger_generation(settings: Settings) -> int:
-    from knowledge.pipeline import Ledger
-
-    return Ledger(settings).generation
-
-
-def bm25_is_fresh(settings: Settings | None = None) -> bool:
-    """True when the persisted BM25 index was built from the ledger's current state."""
-    settings = settings or get_settings()
-    try:
-        stamp = json.loads(_stamp_path(settings).read_text())
-    except (OSError, ValueError):
-        return False
-    return stamp.get("generation") == _ledger_generation(settings)
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def _bm25_text(rec: dict) -> str:
-    # Title and section carry the API names and headings that exact-match queries look for.
-    return f"{rec.get('title', '')}\n{rec.get('section', '')}\n{rec.get('text', '')}"
-
-
-def rebuild_bm25(settings: Settings | None = None) -> int:
-    """Rebuild the BM25 index from every point in the store; returns the number indexed."""
-    import bm25s
-
-    settings = settings or get_settings()
-    store = Store(settings)
-    records = [_record(p.id, p.payload or {}) for p in store.scroll_all()]
-    target = _bm25_dir(settings)
-    generation = _ledger_generation(settings)
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    import shutil
-
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True, exist_ok=True)
-    if records:
-        tokens = bm25s.tokenize([_bm25_text(r) for r in records], stopwords="en", stemmer=_stemmer(), show_progress=False)
-        index = bm25s.BM25()
-        index.index(tokens, show_progress=False)
-        index.save(str(tmp), corpus=records, show_progress=False)
-    (tmp / "stamp.json").write_text(json.dumps({"generation": generation, "count": len(records)}))
-    # Swap directories so a reader never sees a half-written index.
-    old = target.with_name(f"{target.name}.{os.getpid()}.old")
-    if target.exists():
-        os.replace(target, old)
-    os.replace(tmp, target)
-    shutil.rmtree(old, ignore_errors=True)
-    return len(records)
-
-
-class _BM25:
-    """A loaded BM25 index plus per-feed masks."""
-
-    def __init__(self, settings: Settings):
-        import bm25s
-
-        folder = _bm25_dir(settings)
-        self.stamp_mtime = _stamp_path(settings).stat().st_mtime_ns
-        stamp = json.loads(_stamp_path(settings).read_text())
-        self.index = None
-        self.corpus: list[dict] = []
-        if stamp.get("count", 0):
-            self.index = bm25s.BM25.load(str(folder), load_corpus=True, show_progress=False)
-            self.corpus = list(self.index.corpus)
-        self.by_id = {rec["id"]: rec for rec in self.corpus}
-        feeds = np.array([rec.get("feed", "") for rec in self.corpus])
-        self.masks = {feed: (feeds == feed).astype(np.float32) for feed in FEEDS}
-
-    def search(self, query: str, k: int, feed: str | None) -> list[tuple[dict, float]]:
-        import bm25s
-
-        if self.index is None or not self.corpus:
-            return []
-        tokens = bm25s.tokenize([query], stopwords="en", stemmer=_stemmer(), show_progress=False)
-        if not tokens.vocab:
-            return []
-        mask = self.masks.get(feed) if feed else None
-        if mask is not None and not mask.any():
-            return []
-        k = min(k, len(self.corpus))
-        docs, scores = self.index.retrieve(tokens, k=k, show_progress=False, weight_mask=mask, n_threads=1)
-        out = []
-        for doc, score in zip(docs[0], scores[0]):
-            if score <= 0:
-                continue
-            rec = doc if isinstance(doc, dict) else self.corpus[int(doc)]
-            out.append((rec, float(score)))
-        return out
 
 
 # --------------------------------------------------------------------------- reranker
@@ -200,14 +79,27 @@ def _load_reranker(name: str):
 
 # --------------------------------------------------------------------------- retriever
 class Retriever:
-    """Search the knowledge base; results are ``Citation`` records, best first."""
+    """Search the knowledge base; results are ``Citation`` records, best first.
 
-    def __init__(self, settings: Settings | None = None, auto_build: bool = True):
+    ``rrf_k``, ``diversify`` and ``split_parts`` default to the tuned behaviour; the tuning
+    script changes them to compare settings on the same loaded index.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        rrf_k: int = RRF_K,
+        diversify: bool = True,
+        split_parts: bool = True,
+    ):
         self.settings = settings or get_settings()
         self.store = Store(self.settings)
-        self.auto_build = auto_build
+        self.rrf_k = rrf_k
+        self.diversify = diversify
+        self.split_parts = split_parts
         self._embedding = None
-        self._bm25: _BM25 | None = None
+        self._bm25: BM25Index | None = None
         self._lock = threading.RLock()
         self._ready = False
 
@@ -218,10 +110,11 @@ class Retriever:
         with self._lock:
             if self._ready:
                 return
-            if self.auto_build:
-                from knowledge.corpus_default import ensure_default_corpus
-
-                ensure_default_corpus(settings=self.settings)
+            if not Ledger(self.settings).sources:
+                raise TutorError(
+                    "the knowledge base is empty: build it first with `tutor ingest` "
+                    "(the CLI's ask/chat/search and the page build it on first use)"
+                )
             if not bm25_is_fresh(self.settings):
                 rebuild_bm25(self.settings)
             self._ready = True
@@ -233,15 +126,15 @@ class Retriever:
             self._embedding = get_encoder(self.settings)
         return self._embedding
 
-    def _bm25_index(self) -> _BM25:
-        stamp = _stamp_path(self.settings)
+    def _bm25_index(self) -> BM25Index:
+        stamp = stamp_path(self.settings)
         try:
             mtime = stamp.stat().st_mtime_ns
         except OSError:
             rebuild_bm25(self.settings)
             mtime = stamp.stat().st_mtime_ns
         if self._bm25 is None or self._bm25.stamp_mtime != mtime:
-            self._bm25 = _BM25(self.settings)
+            self._bm25 = BM25Index(self.settings)
         return self._bm25
 
     # -- the three retrievers --------------------------------------------------------------
@@ -252,7 +145,7 @@ class Retriever:
         points = self.store.query(vector, k, feed, with_payload=False)
         known = self._bm25_index().by_id
         missing = [p.id for p in points if str(p.id) not in known]
-        fetched = {str(p.id): _record(p.id, p.payload or {}) for p in self.store.retrieve(missing)}
+        fetched = {str(p.id): record(p.id, p.payload or {}) for p in self.store.retrieve(missing)}
         hits = []
         for p in points:
             rec = known.get(str(p.id)) or fetched.get(str(p.id))
@@ -275,28 +168,55 @@ class Retriever:
         if mode not in MODES:
             raise TutorError(f"unknown search mode '{mode}' (use one of: {', '.join(MODES)})")
         self._ensure_ready()
+        query = query.strip()
+        parts = question_parts(query) if self.split_parts else [query]
         with self._lock:
-            return self._search(query.strip(), top_k, feed, mode)
+            if len(parts) == 1:
+                hits = self._rank(query, top_k, feed, mode)
+            else:
+                hits = interleave([self._rank(part, top_k, feed, mode) for part in parts])
+        return [_citation(rec, score) for rec, score in hits[:top_k]]
 
-    def _search(self, query: str, top_k: int, feed: str | None, mode: str) -> list[Citation]:
+    def _rank(self, query: str, top_k: int, feed: str | None, mode: str) -> list[tuple[dict, float]]:
         depth = max(CANDIDATES, top_k * 3)
         if mode == "dense":
             hits = self.dense(query, depth, feed)
         elif mode == "bm25":
             hits = self.bm25(query, depth, feed)
         else:
-            hits = reciprocal_rank_fusion([self.dense(query, depth, feed), self.bm25(query, depth, feed)])
+            hits = reciprocal_rank_fusion([self.dense(query, depth, feed), self.bm25(query, depth, feed)], k=self.rrf_k)
         if self.settings.reranker and hits:
             hits = self._rerank(query, hits)
-        if mode == "hybrid":
+        if mode == "hybrid" and self.diversify:
             hits = diversify_sources(hits)
-        return [_citation(rec, score) for rec, score in hits[:top_k]]
+        return content_first(hits)
 
     def _rerank(self, query: str, hits: list[tuple[dict, float]]) -> list[tuple[dict, float]]:
         model = _load_reranker(self.settings.reranker)
         scores = model.predict([(query, rec["text"]) for rec, _ in hits], show_progress_bar=False)
         order = np.argsort(-np.asarray(scores), kind="stable")
         return [(hits[i][0], float(scores[i])) for i in order]
+
+
+def content_first(hits: list[tuple[dict, float]]) -> list[tuple[dict, float]]:
+    """Chunks of navigation sections after every other chunk, each group in its own order.
+
+    Not dropped: a search for "what does the roadmap link to dropout" may still want one,
+    and with nothing else to show they fill the slots.
+    """
+    return [h for h in hits if not h[0].get("navigation")] + [h for h in hits if h[0].get("navigation")]
+
+
+def interleave(rankings: list[list[tuple[dict, float]]]) -> list[tuple[dict, float]]:
+    """Merge per-part rankings best-first (1st of each part, then 2nd of each ...), without repeats."""
+    out: list[tuple[dict, float]] = []
+    seen: set[str] = set()
+    for rank in range(max((len(r) for r in rankings), default=0)):
+        for ranking in rankings:
+            if rank < len(ranking) and ranking[rank][0]["id"] not in seen:
+                seen.add(ranking[rank][0]["id"])
+                out.append(ranking[rank])
+    return out
 
 
 def reciprocal_rank_fusion(rankings: list[list[tuple[dict, float]]], k: int = RRF_K) -> list[tuple[dict, float]]:
@@ -346,5 +266,5 @@ def get_retriever(settings: Settings | None = None) -> Retriever:
 
 
 def search(query: str, top_k: int | None = None, feed: str | None = None, mode: Mode = "hybrid") -> list[Citation]:
-    """Search with the process-wide retriever (builds the default corpus on first need)."""
+    """Search with the process-wide retriever (the knowledge base must have been built)."""
     return get_retriever().search(query, top_k=top_k, feed=feed, mode=mode)

@@ -53,3 +53,19 @@ def test_node_ids_are_deterministic_and_unique():
 def test_split_blocks_keeps_fences_whole():
     text = "para one\nstill one\n\n```\ncode\n\nmore code\n```\npara two"
     assert split_blocks(text) == [("para one\nstill one", False), ("```\ncode\n\nmore code\n```", True), ("para two", False)]
+
+
+def test_paper_notes_roadmap_links_are_flagged_as_navigation_outside_the_embedded_text():
+    from llama_index.core.schema import MetadataMode
+
+    from knowledge.readers.papers import load_paper_notes_with_problems
+
+    notes, _ = load_paper_notes_with_problems()
+    dropout = [d for d in notes if "srivastava" in d.metadata["source"]]
+    nodes = TutorNodeParser(chunk_size=256, chunk_overlap=32)(dropout)
+    nav = [n for n in nodes if n.metadata.get("navigation")]
+    assert nav and all("Roadmap links" in n.metadata["section"] for n in nav)
+    assert any(not n.metadata.get("navigation") for n in nodes)  # the explanations are content
+    for node in nav:
+        assert "navigation" not in node.get_content(metadata_mode=MetadataMode.EMBED)
+        assert "navigation" not in node.get_content(metadata_mode=MetadataMode.LLM)

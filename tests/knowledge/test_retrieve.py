@@ -3,7 +3,15 @@ import pytest
 from knowledge.citation import Citation
 from knowledge.pipeline import ingest_documents, ingest_paths
 from knowledge.readers.files import load_paths, make_document
-from knowledge.retrieve import Retriever, bm25_is_fresh, diversify_sources, get_retriever, reciprocal_rank_fusion
+from knowledge.retrieve import (
+    Retriever,
+    bm25_is_fresh,
+    content_first,
+    diversify_sources,
+    get_retriever,
+    interleave,
+    reciprocal_rank_fusion,
+)
 from tests.knowledge.conftest import ROADMAP
 from tutor.errors import OfflineError, TutorError
 
@@ -27,7 +35,7 @@ def small_kb(kb_home, tmp_path):
     notes.mkdir()
     (notes / "gan.md").write_text("# My GAN notes\n\nA generator and a discriminator play a minimax game.\n")
     ingest_paths([notes], show_progress=False)
-    return Retriever(auto_build=False)
+    return Retriever()
 
 
 def test_all_modes_return_citations(small_kb):
@@ -102,7 +110,7 @@ def test_reranker_unavailable_offline_is_clear(small_kb, monkeypatch):
 
     monkeypatch.setenv("TUTOR_RERANKER", "cross-encoder/ms-marco-MiniLM-L-6-v2")
     get_settings.cache_clear()
-    retriever = Retriever(auto_build=False)
+    retriever = Retriever()
     with pytest.raises(OfflineError, match="reranker"):
         retriever.search("dropout", top_k=2)
 
@@ -119,7 +127,47 @@ def test_reranker_hook_applies_a_local_cross_encoder(small_kb, monkeypatch, tmp_
     CrossEncoder(str(resolve_model_path("all-MiniLM-L6-v2")), num_labels=1).save(str(folder))
     monkeypatch.setenv("TUTOR_RERANKER", str(folder))
     get_settings.cache_clear()
-    hits = Retriever(auto_build=False).search("dropout probability", top_k=3)
+    hits = Retriever().search("dropout probability", top_k=3)
     assert len(hits) == 3
     scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_a_search_of_an_empty_knowledge_base_builds_nothing_and_says_so(kb_home):
+    from knowledge.store import Store
+
+    with pytest.raises(TutorError, match="knowledge base is empty.*tutor ingest"):
+        Retriever().search("what does dropout do")
+    assert Store().count() == 0  # no hidden default-corpus build
+
+
+def test_navigation_sections_rank_after_every_explanation(kb_home):
+    # The link list repeats the query's words; the explanation paraphrases. Without the flag
+    # the link list wins on BM25.
+    note = (
+        "# Dropout\n\n## Key idea\n\nDuring training each unit is removed at random, so the network cannot "
+        "rely on co-adapted features and generalises better.\n\n## Roadmap links\n\n"
+        "- Essential Skills > Regularization > dropout overfitting.\n- Dropout fights overfitting.\n"
+    )
+    docs = [make_document(note, source="paper:dropout-test", feed="papers", kind="markdown", title="Dropout")]
+    ingest_documents(docs, "papers", show_progress=False)
+    for mode in ("hybrid", "dense", "bm25"):
+        hits = Retriever().search("how does dropout fight overfitting", top_k=5, mode=mode)
+        sections = [h.section for h in hits]
+        assert sections[0].endswith("Key idea"), (mode, sections)
+        assert sections[-1].endswith("Roadmap links")  # ranked last, not dropped
+
+
+def test_two_part_question_gets_passages_for_both_parts(small_kb):
+    question = "How do I create an LSTM layer in PyTorch, and what does a generator and discriminator do?"
+    parts = small_kb.search(question, top_k=2)
+    assert {h.source for h in parts[:2]} >= {"docs:torch.nn.LSTM"}
+    assert any(h.source.endswith("gan.md") for h in parts[:2]), [h.source for h in parts]
+
+
+def test_content_first_and_interleave():
+    hits = [({"id": "n", "navigation": True}, 0.9), ({"id": "a"}, 0.8), ({"id": "b"}, 0.7)]
+    assert [r["id"] for r, _ in content_first(hits)] == ["a", "b", "n"]
+    one = [({"id": "a"}, 1.0), ({"id": "b"}, 0.5), ({"id": "c"}, 0.2)]
+    two = [({"id": "x"}, 1.0), ({"id": "a"}, 0.5)]
+    assert [r["id"] for r, _ in interleave([one, two])] == ["a", "x", "b", "c"]

@@ -8,20 +8,14 @@ drew torch's feature_alpha_dropout and nn.GRU docstrings ahead of the dropout pa
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-#: Sections that only link elsewhere (the paper notes' "Roadmap links"): navigation, not content.
-NAVIGATION = re.compile(r"(?:^|[>›]\s*)(?:roadmap links|see also|references)\s*$", re.IGNORECASE)
-#: Where a two-part question splits: "what does X do, and how does Y ...".
-_PARTS = re.compile(r"\s*(?:,\s*and|;|\band also\b|\?\s+and|\band)\s+(?=(?:how|what|why|when|which|where|is|are|does|do|can)\b)",
-                    re.IGNORECASE)
+# Both live in the knowledge layer now, where the retriever uses them itself (navigation chunks
+# rank last, two-part questions are searched part by part); re-exported for the agent's tools.
+from knowledge.navigation import NAVIGATION
+from knowledge.questions import question_parts
 
-
-def question_parts(question: str) -> list[str]:
-    """The parts of a multi-part question, each a question of its own ("what does X do", "how does Y ...")."""
-    parts = [p.strip(" ,;?") for p in _PARTS.split(question) if p and len(p.strip(" ,;?").split()) >= 3]
-    return parts if len(parts) > 1 else [question]
+__all__ = ["NAVIGATION", "ExplanationsOnly", "question_parts"]
 
 
 class ExplanationsOnly:
@@ -29,6 +23,9 @@ class ExplanationsOnly:
 
     def __init__(self, retriever: Any):
         self._search = getattr(retriever, "search", retriever)
+        # The knowledge Retriever splits multi-part questions itself; splitting here as well
+        # would search each part twice. Plain search functions (tests, tools) get it here.
+        self._splits_itself = bool(getattr(retriever, "split_parts", False))
 
     def _one(self, query: str, k: int, feed: str | None, **kw: Any) -> list:
         # Ask deeper, then drop what is not explanation: the ranking of what is left is unchanged.
@@ -37,7 +34,7 @@ class ExplanationsOnly:
 
     def search(self, query: str, top_k: int | None = None, feed: str | None = None, **kw: Any) -> list:
         k = top_k or 5
-        parts = question_parts(query)
+        parts = [query] if self._splits_itself else question_parts(query)
         if len(parts) == 1 or kw.get("mode") == "dense" and k == 1:
             return self._one(query, k, feed, **kw)
         # One retrieval per part, interleaved best-first, so each part gets its passages.

@@ -1,0 +1,28 @@
+"""Questions with more than one part: "what does X do, and how does Y fight Z?".
+
+One embedding of a two-part question lands between its two topics and BM25 ranks passages
+that share words with either; in the first-run question of ``scripts/start.sh`` the dropout
+part won all five places and nothing about backpropagation came back. So the retriever
+searches each part on its own and interleaves the rankings.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Where a question splits: a comma/semicolon/"and" followed by a new question word. "and"
+# alone inside a noun phrase ("dropout and batch norm") is not followed by one, so it stays.
+_PARTS = re.compile(
+    r"\s*(?:,\s*and|;|\band also\b|\?\s+and|\?|\band)\s+"
+    r"(?=(?:how|what|why|when|which|where|who|is|are|does|do|can|should)\b)",
+    re.IGNORECASE,
+)
+_MIN_WORDS = 3  # a "part" shorter than this ("and why?") is not a question of its own
+
+
+def question_parts(question: str) -> list[str]:
+    """The parts of a multi-part question, each a question of its own; ``[question]`` when it has one part."""
+    parts = [p.strip(" ,;?") for p in _PARTS.split(question) if p and p.strip(" ,;?")]
+    if len(parts) < 2 or any(len(p.split()) < _MIN_WORDS for p in parts):
+        return [question]
+    return parts
