@@ -29,6 +29,11 @@ def register(app: typer.Typer) -> None:
         ingest_command
     )
     app.command("search", help="Search the knowledge base; prints passages with their citations.")(search_command)
+    kb = typer.Typer(help="Manage the knowledge base's storage (move it to a Qdrant server).", no_args_is_help=True)
+    app.add_typer(kb, name="kb")
+    kb.command("migrate", help="Copy the embedded knowledge base into a Qdrant server (batched, resumable).")(
+        migrate_command
+    )
 
 
 def _err(line: str) -> None:
@@ -174,3 +179,19 @@ def search_command(
         snippet = " ".join(c.text.split())
         print(f"    {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
         print()
+
+
+def migrate_command(
+    to: str = typer.Option(..., "--to", help="Qdrant server URL, e.g. http://localhost:6333."),
+    api_key: Optional[str] = typer.Option(None, "--api-key", envvar="TUTOR_QDRANT_API_KEY", help="API key of the server."),
+    batch: int = typer.Option(256, "--batch", min=1, max=10_000, help="Points per request."),
+) -> None:
+    """tutor kb migrate --to URL: the embedded store is only read; rerun to resume."""
+    from knowledge.edge_migrate import migrate
+
+    progress = _stderr_progress()
+    try:
+        report = migrate(to, api_key=api_key, batch=batch, progress=progress)
+    finally:
+        progress.close()
+    print(report.summary())
