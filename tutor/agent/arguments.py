@@ -65,7 +65,7 @@ SYNONYMS: dict[str, list[str]] = {
 }
 
 #: Choice values that are everyday words: taken only right after their field's name.
-AMBIGUOUS_CHOICES = {"and", "or", "step", "abs", "sin", "all", "torch", "momentum"}
+AMBIGUOUS_CHOICES = {"and", "or", "step", "abs", "all", "torch", "momentum"}
 #: Other words for choice values.
 CHOICE_SYNONYMS = {"pytorch": "torch", "sgd with momentum": "momentum", "long short-term memory": "lstm",
                    "vanilla rnn": "rnn", "plain rnn": "rnn", "simple rnn": "rnn", "co2": "co2", "sunspot": "sunspots",
@@ -160,8 +160,9 @@ def run_ids(message: str) -> list[str]:
 def _names(field: str) -> list[str]:
     names = list(SYNONYMS.get(field, []))
     plain = field.replace("_", " ")
-    if plain not in names:
-        names.insert(0, plain)
+    for name in {plain, field}:  # "lr adam" and, as typed by people who read the schema, "lr_adam"
+        if name not in names:
+            names.insert(0, name)
     return sorted(set(names), key=len, reverse=True)
 
 
@@ -169,7 +170,7 @@ def _numeric(text: str, field: str, is_int: bool) -> float | int | None:
     for name in _names(field):
         n = re.escape(name)
         patterns = [
-            rf"(?<![a-z0-9_]){n}\s*(?:of|=|:|to|at|is|as|set to|around|about)?\s*({_NUM})(?![a-z0-9.])",
+            rf"(?<![a-z0-9_]){n}\s*(?:of|=|:|to|at|is|as|set to|around|about)?\s*({_NUM})(?![a-z0-9]|\.\d)",
             rf"(?<![a-z0-9_.])({_NUM})\s*(?:x\s*)?(?:{_FILLER}\s+)?{n}(?![a-z0-9_])",
         ]
         for pattern in patterns:
@@ -213,6 +214,14 @@ def _choice_mentions(text: str, field: str, choices: list[Any], kind: str | None
     return [c for _, c in sorted(found, key=lambda x: x[0])]
 
 
+def _joined(text: str, choice: Any, choices: list[Any]) -> bool:
+    """True when another of ``choices`` is listed right beside ``choice`` ("adam and momentum", "relu vs tanh")."""
+    others = "|".join(re.escape(str(c)) for c in choices if c != choice)
+    link = r"\s*(?:,|and|&|vs\.?|versus|or|against)\s*"
+    here = re.escape(str(choice))
+    return re.search(rf"(?<![a-z0-9_])(?:{here}{link}(?:{others})|(?:{others}){link}{here})(?![a-z0-9_])", text) is not None
+
+
 def extract_params(message: str, params_model: type, kind: str | None = None) -> dict[str, Any]:
     """The parameters of ``params_model`` (a pydantic model) that ``message`` states, and only those."""
     text = _norm(message)
@@ -239,7 +248,10 @@ def extract_params(message: str, params_model: type, kind: str | None = None) ->
             item_choices = _choices(item)
             if item_choices:
                 hits = _choice_mentions(text, field, item_choices, kind)
-                if len(hits) >= 2:  # in a list of choices, an everyday word is a choice too ("sgd, momentum, adam")
+                # In a list of choices an everyday word is a choice too: "sgd, momentum, adam", and
+                # one joined to a clear choice, "adam and momentum".
+                listed = len(hits) >= 2 or (len(hits) == 1 and _joined(text, hits[0], item_choices))
+                if listed:
                     hits = [c for c in item_choices if re.search(rf"(?<![a-z0-9_]){re.escape(str(c))}(?![a-z0-9_])", text)]
                     hits.sort(key=lambda c: re.search(rf"(?<![a-z0-9_]){re.escape(str(c))}(?![a-z0-9_])", text).start())
                 if len(hits) >= 2 or (hits and any(_has(text, n) for n in _names(field))):
@@ -256,9 +268,11 @@ def extract_params(message: str, params_model: type, kind: str | None = None) ->
         if ann is bool:
             names = _names(field)
             alt = "|".join(re.escape(n) for n in names)
-            if re.search(rf"(?<![a-z])(?:no|without|disable|turn off|off)\s+(?:\w+\s+)?(?:{alt})(?![a-z])", text):
+            if re.search(rf"(?<![a-z])(?:no|without|disable|turn off|off)\s+(?:\w+\s+)?(?:{alt})(?![a-z])"
+                         rf"|(?<![a-z])(?:{alt})\s+(?:off|disabled|false)(?![a-z])", text):
                 out[field] = False
-            elif re.search(rf"(?<![a-z])(?:with|enable|turn on|use)\s+(?:\w+\s+)?(?:{alt})(?![a-z])", text):
+            elif re.search(rf"(?<![a-z])(?:with|enable|turn on|use)\s+(?:\w+\s+)?(?:{alt})(?![a-z])"
+                           rf"|(?<![a-z])(?:{alt})\s+(?:on|enabled|true)(?![a-z])", text):
                 out[field] = True
             continue
         if ann in (int, float):
@@ -273,7 +287,8 @@ def search_feed(message: str) -> str | None:
     text = _norm(message)
     if re.search(r"\b(?:the |my )?roadmap\b", text):
         return "roadmap"
-    if re.search(r"\bpaper notes?\b|\bin the papers?\b|\bfrom the papers?\b|\bpapers say\b|\baccording to the paper", text):
+    if re.search(r"\bpaper notes?\b|\bin the papers?\b|\bfrom the papers?\b|\bpapers say\b|\baccording to the paper"
+                 r"|\bnotes? (?:on|about|of|for) the papers?\b", text):
         return "papers"
     if re.search(r"\b(?:api )?docs\b|\bdocumentation\b|\bapi reference\b|\bdocstring", text):
         return "docs"

@@ -102,23 +102,33 @@ class Router:
 # rise?" with a request to run something, because both talk about training).
 _CHAT = re.compile(r"^(?:hi|hey|hello|yo|hiya|thanks?|thank you|thx|ty|ok(?:ay)?|cool|nice|great|got it|bye|"
                    r"good (?:morning|evening|night|afternoon)|cheers|awesome|perfect|sure|yes|no)\b[\w\s,.!']{0,30}$")
+#: Small talk that opens with an interjection and asks nothing ("lol my cat walked on the keyboard").
+_ASIDE = re.compile(r"^(lol|lmao|haha\w*|hehe\w*|oops|whoops|sorry|my bad|brb|omg|wow|ugh|meh)\b[^?]*$")
+#: Questions about the tutor itself, and thanks said anywhere in a message that asks nothing.
+_ABOUT_YOU = re.compile(r"\b(?:what(?:'s| is) your name|who are you|what are you|are you (?:a |an )?(?:bot|robot|human|"
+                        r"person|ai|real)|who (?:made|built|created|wrote) you|how old are you)\b")
+_THANKS = re.compile(r"\b(?:thank (?:you|u)|thanks|thx|ty)\b")
 _MODE = re.compile(r"\b(?:switch|change|go|put me|turn on|use)\b.*\b(?:guide|socratic|explain|explanation)\b.*\bmode\b"
                    r"|\b(?:guide|socratic|explain) mode\b")
-_RECALL = re.compile(r"\bwhat did (?:i|you) (?:say|tell|ask|mention)|\bmessages? ago\b|\bearlier in (?:this|our) (?:chat|conversation)|\bremind me what (?:i|we)\b|\bwhat was my (?:name|goal)\b"
+_RECALL = re.compile(r"\bwhat did (?:i|you) (?:just |already |first )?(?:say|tell|ask|mention|write)|\bmessages? ago\b|\bearlier in (?:this|our) (?:chat|conversation)|\bremind me what (?:i|we)\b|\bwhat was my (?:name|goal)\b"
                      r"|\bwhat have we (?:talked|discussed)")
 #: The learner telling about themselves ("my name is Sam, I'm training a CNN"): context, not a request.
 _ABOUT_ME = re.compile(r"^(?:(?:hi|hello|hey)[,!. ]+)?(?:my name is|i am|i'm|im|i have been|i've been|i was|"
                        r"i work|i study)\b")
 _PROGRESS = re.compile(r"\b(?:my progress|progress so far|mastery|study next|learn next|next topic|my gaps|gaps|"
-                       r"weak (?:topics?|spots?|areas?)|how am i doing|where am i on|what have i (?:covered|learned|mastered)|(?:topic|what) should i (?:tackle|study|learn|focus on|do) next|tackle next|(?:have i|i've|i have) (?:covered|learned|learnt|mastered|done)|my (?:quiz )?scores?\b|scores? on the quiz)")
+                       r"weak (?:topics?|spots?|areas?)|how am i doing|where am i on|what have i (?:covered|learned|mastered)|(?:topic|what) should i (?:tackle|study|learn|focus on|do) next|tackle next|(?:have i|i've|i have) (?:already |yet )?(?:covered|learned|learnt|mastered|done)|my (?:quiz )?(?:scores?|results?|grades?|marks?)\b|scores? on the quiz|(?:am i|i'm|i am) (?:still )?weak|"
+                       r"progress (?:report|update|summary|overview|check)|\bmy (?:status|stats|standing)\b|"
+                       r"(?:topics?|parts?|chapters?|modules?|lessons?|sections?) (?:have |did )?i (?:already )?(?:finished|completed|done|passed|covered)|"
+                       r"how much of (?:the |this |my )?(?:course|roadmap|material|curriculum) (?:have|did|do) i)")
 _QUIZ = re.compile(r"\bquiz|\btest me\b|\btest my (?:knowledge|understanding)|\bpractice questions?\b|"
                    r"\bcheck my understanding\b|\bquick test\b|\b(?:ask|give) me (?:a |some )?(?:few )?questions?\b|"
                    r"\bget some questions\b|\bsome questions (?:about|on)\b")
-_COMPARE = re.compile(r"\bcompare\b|\bvs\.?\b|\bversus\b|\bstack(?:s)? up\b|\bside by side\b|\bdiff\b|\bwhich (?:run|one) (?:was|did)")
-_RUN_REF = re.compile(r"\b(?:my|the|that|this|last|previous|latest) (?:last |latest |previous |two |2 )?"
+_COMPARE = re.compile(r"\bcompare\b|\bnext to each other\b|\bagainst each other\b|\bhead to head\b|\bline up\b|\bvs\.?\b|\bversus\b|\bstack(?:s)? up\b|\bside by side\b|\bdiff\b|\bwhich (?:run|one) (?:was|did)")
+_RUN_REF = re.compile(r"\b(?:my|the|that|this|last|previous|latest) (?:(?:last|latest|previous|two|2|most|recent|"
+                      r"newest|earlier|first|second) ){0,3}"
                       r"(?:runs?|experiments?|training runs?|curves?|results?)\b|\b(?:gru|lstm|cnn|rnn) (?:run|one)\b")
 _NO_RUN = re.compile(r"\b(?:no need to|don'?t|do not|without) (?:run|train)|\bin general\b|\bconceptually\b|\bin theory\b")
-_RUN_VERB = re.compile(r"^(?:(?:can|could|would) you |please |pls |plz |let'?s |now |ok,? |i want to |i'd like to |"
+_RUN_VERB = re.compile(r"(?:^|[.!?]\s+)(?:(?:can|could|would|will) (?:you|u) |(?:can|could|shall) we |please |pls |plz |let'?s |now |ok,? |i want to |i'd like to |"
                        r"go ahead and |lets )*(?:train|trian|trane|run|rerun|launch|start|fit|race|forecast|predict|show me|"
                        r"demonstrate|demo|try|do|execute|kick off|spin up|watch|see|compare|approximate)\b"
                        r"|\b(?:demo|experiment)\b.*\b(?:pls|please|plz)\b|^\w+(?: \w+)? demo\b|\bdemo (?:pls|please)|"
@@ -126,7 +136,10 @@ _RUN_VERB = re.compile(r"^(?:(?:can|could|would) you |please |pls |plz |let'?s |
 #: Nouns of a request to run something, for messages with no verb ("optimizer race: sgd and adam, 500 steps").
 _RUN_NOUN = re.compile(r"\b(?:demo|race|experiment|run)\b|\b\d[\d.e-]*\s*(?:epochs?|steps|seed)\b"
                        r"|\b(?:epochs?|steps|seed)\s*[=:]?\s*\d")
-_POLITE = re.compile(r"^(?:(?:can|could|would|will) you|please|pls|plz)\b")
+_POLITE = re.compile(r"^(?:(?:can|could|would|will) (?:you|u)|(?:can|could|shall) we|please|pls|plz)\b")
+#: "explain my last run": a request about a past run, even when it also says "experiment ... pls".
+_EXPLAIN_REF = re.compile(r"^(?:(?:can|could|would) (?:you|u) |please |pls |plz )?(?:explain|describe|interpret|"
+                          r"analy[sz]e|walk me through|break down|go over|tell me about)\b")
 _INTENT_WORDS = ("compare", "quiz", "progress", "train", "explain", "experiment", "mastery", "runs")
 _QUESTION = re.compile(r"^(?:what|whats|what's|why|how|is|are|does|do|did|which|when|where|who|can|could|should|"
                        r"explain|define|tell me|describe|difference)\b")
@@ -141,22 +154,32 @@ def intent_rules(message: str) -> str | None:
         return "compare_runs"
     if ids:
         return "compare_runs" if _COMPARE.search(low) else "explain_run"
-    if _CHAT.match(low) or _MODE.search(low) or _RECALL.search(low):
+    kind = arguments.detect_kind(low)
+    asks = "?" in low
+    # Small talk: a greeting that names no recipe ("ok now train the rnn" is a request), or an aside
+    # that asks for nothing after its interjection ("haha my brain is overfitting today").
+    aside = _ASIDE.match(low)
+    if _CHAT.match(low) and not kind or aside and not _RUN_VERB.search(low[aside.end(1):].lstrip(" ,.!")) \
+            or _MODE.search(low) or _RECALL.search(low) or _ABOUT_YOU.search(low):
         return "none"
-    if _ABOUT_ME.search(low) and not low.rstrip().endswith("?") and "can you" not in low and "please" not in low:
+    if _ABOUT_ME.search(low) and not asks and "can you" not in low and "please" not in low:
         return "none"
     if _PROGRESS.search(low):
         return "progress"
     if _QUIZ.search(low):
         return "quiz"
+    if _THANKS.search(low) and not asks and not kind:
+        return "none"
     if _NO_RUN.search(low):
         return "search_knowledge"
-    if _RUN_REF.search(low) and not _RUN_VERB.search(low):
+    question = bool(_QUESTION.search(low)) and not _POLITE.search(low)
+    # A question that names where to look ("according to the roadmap, ...") asks the sources.
+    if (question or asks) and arguments.search_feed(low) and not _RUN_VERB.search(low):
+        return "search_knowledge"
+    if _RUN_REF.search(low) and (_EXPLAIN_REF.match(low) or not _RUN_VERB.search(low)):
         return "compare_runs" if _COMPARE.search(low) else "explain_run"
     if _RUN_REF.search(low) and _COMPARE.search(low):
         return "compare_runs"
-    question = bool(_QUESTION.search(low)) and not _POLITE.search(low)
-    kind = arguments.detect_kind(low)
     if kind and not question and (_RUN_VERB.search(low) or _RUN_NOUN.search(low)):
         return "run_experiment"
     if question or low.endswith("?"):
@@ -164,7 +187,12 @@ def intent_rules(message: str) -> str | None:
     return None
 
 
+#: Chat spellings of short words, which the typo snapper (5+ letters) leaves alone.
+_CHAT_SPELLINGS = {"wat": "what", "wut": "what", "shud": "should", "shld": "should", "lern": "learn", "teh": "the"}
+
+
 def _fix_intent_typos(text: str) -> str:
+    text = re.sub(r"[a-z]+", lambda m: _CHAT_SPELLINGS.get(m.group(0), m.group(0)), text)
     return arguments.fix_typos(text, _INTENT_WORDS, cutoff=0.85)
 
 

@@ -34,7 +34,6 @@ EXEMPLARS: dict[str, list[str]] = {
         "define a perceptron",
     ],
     "run_experiment": [
-        "train the cnn",
         "run a CNN experiment for 5 epochs",
         "train an LSTM on text",
         "run the rnn demo with a gru cell",
@@ -82,12 +81,13 @@ EXEMPLARS: dict[str, list[str]] = {
     ],
     "progress": [
         "how am I doing",
-        "what should I study next",
         "display my progress",
         "what is my mastery",
         "which topics have I covered",
         "where am I on the roadmap",
         "what are my weak topics",
+        "which topic would be best for me to pick up after this",
+        "how far along the course am I",
     ],
     "none": [
         "hey there",

@@ -61,6 +61,10 @@ TOPIC_IDS: tuple[str, ...] = tuple(t.id for t in TOPICS)
 BY_ID: dict[str, Topic] = {t.id: t for t in TOPICS}
 
 
+#: Aliases that qualify another topic when one is named ("nlp basics", "cnn fundamentals").
+GENERIC_ALIASES = {"basics", "fundamentals", "tools", "toolkit"}
+
+
 def topic_for(text: str) -> str | None:
     """The topic a piece of text names ('quiz me on LSTMs' -> 'rnn'), by the longest alias found."""
     import re
@@ -69,7 +73,10 @@ def topic_for(text: str) -> str | None:
     best: tuple[int, str] | None = None
     for topic in TOPICS:
         for alias in [topic.id.replace("-", " "), *topic.aliases]:
-            if re.search(rf"(?<![a-z0-9]){re.escape(alias)}(?![a-z0-9])", low):
-                if best is None or len(alias) > best[0]:
-                    best = (len(alias), topic.id)
+            # A plural counts ("language models"); a generic word ("basics") only names a topic alone:
+            # in "nlp basics" it qualifies NLP.
+            if re.search(rf"(?<![a-z0-9]){re.escape(alias)}s?(?![a-z0-9])", low):
+                weight = 0 if alias in GENERIC_ALIASES else len(alias)
+                if best is None or weight > best[0]:
+                    best = (weight, topic.id)
     return best[1] if best else None
