@@ -99,7 +99,12 @@ class Settings(BaseSettings):
     llm_base_url: str | None = Field(None, description="OpenAI-compatible base URL for the openai/vllm backends.")
     llm_api_key: str = Field("not-needed", description="API key sent to an OpenAI-compatible server.")
     llm_model_path: Path | None = Field(None, description="Explicit GGUF / HF model path; overrides the preset's files.")
-    adapter_path: Path | None = Field(None, description="LoRA adapter (PEFT dir) for the transformers/vllm backends.")
+    adapter_path: Path | None = Field(
+        None, description="LoRA adapter: a folder with the peft files (transformers, vLLM) and adapter.gguf (llama.cpp), "
+        "or a GGUF LoRA file (llama.cpp only). Unset = the preset's shipped adapter, if it has one.",
+    )
+    use_adapter: bool = Field(True, description="Apply the LoRA adapter (adapter_path or the preset's shipped one); "
+                              "off = the bare base model.")
     context_window: int = Field(4096, ge=512, le=131072, description="Tokens of context given to the model.")
     max_new_tokens: int = Field(384, ge=1, le=8192, description="Tokens the model may generate per answer.")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature; 0 = greedy.")

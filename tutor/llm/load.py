@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import threading
+from pathlib import Path
 
 from tutor.config import Settings, get_settings
 from tutor.errors import TutorError
@@ -27,14 +28,17 @@ def load_llm(settings: Settings | None = None) -> TutorLLM:
         from tutor.llm.backends.llamacpp import LlamaCppLLM
         from tutor.llm.model_files import gguf_path
 
-        return LlamaCppLLM(gguf_path(preset, settings), n_threads=settings.n_threads, model_name=preset.name, **common)
+        adapter = resolve_adapter(settings)
+        return LlamaCppLLM(gguf_path(preset, settings), n_threads=settings.n_threads, model_name=preset.name,
+                           lora_path=str(gguf_adapter(adapter)) if adapter else None, **common)
     if backend == "transformers":
         from tutor.llm.backends.transformers_backend import TransformersLLM
         from tutor.llm.model_files import hf_model_source
 
         ref, load_kwargs = hf_model_source(preset, settings)
         return TransformersLLM(
-            ref, load_kwargs=load_kwargs, adapter_path=settings.adapter_path, model_name=preset.name, **common
+            ref, load_kwargs=load_kwargs, adapter_path=peft_adapter(resolve_adapter(settings)), model_name=preset.name,
+            **common
         )
     if backend in ("openai", "vllm"):
         from tutor.llm.backends.openai_compat import OpenAICompatLLM
@@ -44,11 +48,77 @@ def load_llm(settings: Settings | None = None) -> TutorLLM:
         if not url:
             raise TutorError("the openai backend needs llm_base_url (TUTOR_LLM_BASE_URL), e.g. http://127.0.0.1:8000/v1.")
         # vLLM serves an adapter under the name "tutor"; otherwise pick the preset's model when served.
-        exact = ADAPTER_MODEL_NAME if backend == "vllm" and settings.adapter_path else None
+        exact = ADAPTER_MODEL_NAME if backend == "vllm" and resolve_adapter(settings) else None
         return OpenAICompatLLM(
             url, model_name=exact, preferred_model=preset.hf_repo, api_key=settings.llm_api_key, **common
         )
     raise TutorError(f"unknown llm_backend {backend!r}.")  # pragma: no cover - settings validate it
+
+
+# --- adapters ------------------------------------------------------------------------------
+#: The file name of the llama.cpp form of an adapter inside its folder (beside the peft files).
+GGUF_ADAPTER_NAME = "adapter.gguf"
+
+
+def shipped_adapter_dir(name: str) -> Path:
+    """Where a shipped adapter lives: ``finetune/adapters/<name>`` of the installed project.
+
+    Found by the package's location only (no finetune code is imported: the llm layer does not depend on it).
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("finetune")
+    roots = list(spec.submodule_search_locations or []) if spec else []
+    if not roots:
+        raise TutorError(f"the shipped adapter {name!r} needs the finetune package of dl-tutor; reinstall the project.")
+    return Path(roots[0]) / "adapters" / name
+
+
+def resolve_adapter(settings: Settings) -> Path | None:
+    """The adapter in use: ``adapter_path`` when set, else the preset's shipped one, none when ``use_adapter`` is off."""
+    if not settings.use_adapter:
+        return None
+    if settings.adapter_path is not None:
+        path = Path(settings.adapter_path).expanduser()
+        if not path.exists():
+            raise TutorError(f"adapter_path {path} does not exist.")
+        return path
+    if settings.llm_model_path is not None:  # an explicit model file: its adapter is the user's to name
+        return None
+    preset = get_preset(settings.llm_preset)
+    return shipped_adapter_dir(preset.adapter) if preset.adapter else None
+
+
+def adapter_label(settings: Settings) -> str | None:
+    """The adapter's name as `tutor models` and `ask --json` show it (its folder or file name)."""
+    try:
+        path = resolve_adapter(settings)
+    except TutorError:
+        return None
+    if path is None:
+        return None
+    return path.stem if path.suffix == ".gguf" else path.name
+
+
+def gguf_adapter(adapter: Path) -> Path:
+    """The llama.cpp (GGUF LoRA) form of an adapter: the file itself, or ``adapter.gguf`` in its folder."""
+    if adapter.is_file():
+        if adapter.suffix != ".gguf":
+            raise TutorError(f"adapter {adapter} is not a GGUF LoRA; the llama.cpp backend needs one (tutor finetune export).")
+        return adapter
+    path = adapter / GGUF_ADAPTER_NAME
+    if not path.is_file():
+        raise TutorError(f"adapter {adapter} has no {GGUF_ADAPTER_NAME} for llama.cpp; write it with `tutor finetune export`.")
+    return path
+
+
+def peft_adapter(adapter: Path | None) -> Path | None:
+    """The peft form (a folder with adapter_config.json) for transformers and vLLM."""
+    if adapter is None:
+        return None
+    if adapter.is_file():
+        raise TutorError(f"adapter {adapter} is a single file; the transformers and vLLM backends need the peft folder.")
+    return adapter
 
 
 _cache: dict[tuple, TutorLLM] = {}
@@ -67,7 +137,7 @@ atexit.register(reset_llm)
 
 
 def _key(settings: Settings) -> tuple:
-    fields = ("llm_backend", "llm_preset", "llm_base_url", "llm_model_path", "adapter_path", "context_window",
+    fields = ("llm_backend", "llm_preset", "llm_base_url", "llm_model_path", "adapter_path", "use_adapter", "context_window",
               "max_new_tokens", "temperature", "n_threads", "home")
     return tuple(str(getattr(settings, f)) for f in fields)
 

@@ -46,6 +46,8 @@ class Preset(BaseModel):
     gguf_hub_repo: str | None = Field(None, description="For hub: repo id holding the GGUF for llama.cpp.")
     chat_template_notes: str = Field("", description="What to know about the model's own chat template.")
     supports_tools: bool = Field(description="Whether the model's own template renders tools natively.")
+    adapter: str | None = Field(None, description="Shipped tutor LoRA adapter (folder under finetune/adapters/) "
+                                "used by default; the use_adapter setting turns it off.")
 
     @property
     def offline(self) -> bool:

@@ -42,6 +42,7 @@ class LlamaCppLLM(InProcessLLM):
     model_path: str = Field(description="Path of the GGUF file.")
     n_threads: int = Field(ge=1, description="CPU threads for decoding and prompt processing.")
     n_batch: int = Field(512, ge=8, description="Prompt tokens evaluated per llama.cpp batch.")
+    lora_path: str | None = Field(None, description="GGUF LoRA adapter applied on top (tutor finetune export).")
 
     _llama: Any = PrivateAttr(None)
     _formatter: Any = PrivateAttr(None)
@@ -55,9 +56,12 @@ class LlamaCppLLM(InProcessLLM):
 
         if not Path(self.model_path).is_file():
             raise TutorError(f"model file {self.model_path} does not exist.")
+        if self.lora_path and not Path(self.lora_path).is_file():
+            raise TutorError(f"LoRA adapter {self.lora_path} does not exist; write it with `tutor finetune export`.")
         try:
             self._llama = Llama(
                 model_path=self.model_path,
+                lora_path=self.lora_path,
                 n_ctx=self.context_window,
                 n_threads=self.n_threads,
                 n_threads_batch=self.n_threads,
@@ -65,7 +69,8 @@ class LlamaCppLLM(InProcessLLM):
                 verbose=False,
             )
         except (ValueError, RuntimeError) as exc:
-            raise TutorError(f"llama.cpp could not load {self.model_path} ({exc}); the file may be damaged.") from None
+            what = f"{self.model_path} with the adapter {self.lora_path}" if self.lora_path else self.model_path
+            raise TutorError(f"llama.cpp could not load {what} ({exc}); the file may be damaged.") from None
         llama = self._llama
         eos_id, bos_id = llama.token_eos(), llama.token_bos()
         eos = llama.detokenize([eos_id], special=True).decode("utf-8", "replace") if eos_id >= 0 else ""
