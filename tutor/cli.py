@@ -42,9 +42,9 @@ def _options(
 def _register() -> None:
     # Imported lazily inside a function so `tutor --help` stays fast and a broken optional
     # group cannot stop the others from loading.
-    from tutor.commands import ask, chat, eval, knowledge, lab, llm
+    from tutor.commands import ask, chat, eval, finetune, knowledge, lab, llm
 
-    for module in (knowledge, ask, chat, llm, lab, eval):
+    for module in (knowledge, ask, chat, llm, lab, eval, finetune):
         module.register(app)
 
 
