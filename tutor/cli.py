@@ -48,18 +48,6 @@ def _register() -> None:
         module.register(app)
 
 
-def _one_line(exc: BaseException) -> str:
-    from pydantic import ValidationError  # here, not at the top: `tutor --help` does not need pydantic
-
-    if isinstance(exc, ValidationError):
-        parts = []
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err.get("loc", ())) or "value"
-            parts.append(f"{loc}: {err.get('msg')}")
-        return "invalid settings: " + "; ".join(parts)
-    return " ".join(str(exc).split()) or exc.__class__.__name__
-
-
 def main() -> None:
     """Console-script entry: run the app, turn every error into one line on stderr."""
     try:
@@ -96,7 +84,11 @@ def main() -> None:
             sys.exit(getattr(exc, "exit_code", 2))
         if os.environ.get("TUTOR_DEBUG"):
             raise
-        print(f"error: {_one_line(exc)} (set TUTOR_DEBUG=1 for the traceback)", file=sys.stderr)
+        from tutor.io import one_line
+
+        # A pydantic error that reaches this far comes from the settings (commands word their own).
+        prefix = "invalid settings: " if type(exc).__name__ == "ValidationError" else ""
+        print(f"error: {prefix}{one_line(exc, with_type=False)} (set TUTOR_DEBUG=1 for the traceback)", file=sys.stderr)
         sys.exit(1)
 
 

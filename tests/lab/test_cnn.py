@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tutor.errors import TutorError
-from tutor.lab.runner import validate_params
+from tutor.lab.catalog import validate_params
 
 pytestmark = pytest.mark.slow
 

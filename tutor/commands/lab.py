@@ -6,9 +6,10 @@
     tutor experiment show RUN_ID [--json]
     tutor experiment compare RUN_A RUN_B [--json]
 
-Parameters after KIND are read generically from the recipe's pydantic Params
-(``--epochs 3 --dropout 0.2 --framework keras``; ``--batch-size`` = ``--batch_size``; a bool
-alone means true, ``--no-augmentation`` false), so a new recipe needs no CLI code.
+Parameters after KIND are read by pydantic-settings' CLI source from the recipe's own pydantic
+model (``--epochs 3 --dropout 0.2 --framework keras``; ``--batch-size`` = ``--batch_size``;
+``--augmentation`` / ``--no-augmentation`` for a bool; ``--widths 4,16,64`` for a list), so a new
+recipe needs no CLI code (``tutor/lab/catalog.py``).
 Progress goes to stderr; stdout carries only the result (JSON with ``--json``).
 """
 
@@ -21,75 +22,6 @@ from typing import Any
 
 import typer
 
-from tutor.errors import TutorError
-
-RESERVED = {"json", "max_seconds", "max_memory_mb"}
-
-
-def _coerce(value: str, entry: dict[str, Any] | None) -> Any:
-    """Turn the command-line string into the parameter's type; leave it as text when it does not parse,
-    so validation reports it with the valid range."""
-    kind = (entry or {}).get("type")
-    try:
-        if kind == "int":
-            return int(value)
-        if kind == "float":
-            return float(value)
-        if kind == "bool":
-            lowered = value.strip().lower()
-            if lowered in ("true", "yes", "1", "on"):
-                return True
-            if lowered in ("false", "no", "0", "off"):
-                return False
-            return value
-        if kind == "choice":
-            for choice in entry["choices"]:
-                if str(choice) == value:
-                    return choice
-        if kind == "list":  # --widths 4,16,64 ; --activations relu,gelu
-            items = [v.strip() for v in value.split(",") if v.strip()]
-            item_type = {"int": int, "float": float}.get(entry.get("item_type", ""))
-            out = []
-            for item in items:
-                try:
-                    out.append(item_type(item) if item_type else item)
-                except ValueError:
-                    out.append(item)
-            return out
-    except ValueError:
-        return value
-    return value
-
-
-def parse_params(kind: str, args: list[str]) -> dict[str, Any]:
-    """``["--epochs", "3", "--augmentation"]`` -> ``{"epochs": 3, "augmentation": True}``."""
-    from tutor.lab.runner import param_spec
-
-    spec = {e["name"]: e for e in param_spec(kind)}
-    out: dict[str, Any] = {}
-    i = 0
-    while i < len(args):
-        token = args[i]
-        if not token.startswith("--") or len(token) < 3:
-            raise TutorError(f"unexpected argument '{token}'; give parameters as --name value, e.g. --epochs 3")
-        name, has_value, value = token[2:].partition("=")
-        key = name.replace("-", "_")
-        i += 1
-        if not has_value:
-            if key.startswith("no_") and spec.get(key[3:], {}).get("type") == "bool":
-                out[key[3:]] = False
-                continue
-            nxt = args[i] if i < len(args) else None
-            if spec.get(key, {}).get("type") == "bool" and (nxt is None or nxt.startswith("--")):
-                out[key] = True
-                continue
-            if nxt is None:
-                raise TutorError(f"--{name} needs a value")
-            value = nxt
-            i += 1
-        out[key] = _coerce(value, spec.get(key))
-    return out
-
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
@@ -100,9 +32,9 @@ def _fmt(value: Any) -> str:
 
 
 def _print_json(data: Any) -> None:
-    from tutor.lab.runner import _json_safe
+    from tutor.io import json_safe
 
-    sys.stdout.write(json.dumps(_json_safe(data), indent=2) + "\n")
+    sys.stdout.write(json.dumps(json_safe(data), indent=2) + "\n")
 
 
 class _Progress:
@@ -181,9 +113,9 @@ def register(app: typer.Typer) -> None:
     @exp.command("list")
     def list_kinds(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
         """The experiments, their parameters, defaults and valid ranges."""
-        from tutor.lab.runner import describe_param, load_recipes, param_spec
+        from tutor.lab.catalog import cards, describe_param, param_spec
 
-        recipes = load_recipes()
+        recipes = cards()
         data = [{"kind": k, "summary": cls.summary, "primary_metric": cls.primary_metric,
                  "higher_is_better": cls.higher_is_better, "params": param_spec(k)}
                 for k, cls in sorted(recipes.items())]
@@ -206,12 +138,12 @@ def register(app: typer.Typer) -> None:
         max_memory_mb: int = typer.Option(None, "--max-memory-mb", help="Memory cap for this run, in MB."),
     ) -> None:
         """Train one experiment: `tutor experiment run cnn --epochs 3 --dropout 0.2`. Ctrl-C cancels."""
-        from tutor.lab.runner import get_recipe, start_run, validate_params
+        from tutor.lab.catalog import parse_cli_params, validate_params
+        from tutor.lab.runner import start_run
 
-        get_recipe(kind)
-        params = validate_params(kind, parse_params(kind, list(ctx.args))).model_dump()
+        params = validate_params(kind, parse_cli_params(kind, list(ctx.args)))
         handle = start_run(kind, params, max_seconds=max_seconds, max_memory_mb=max_memory_mb)
-        progress = _Progress(kind, params)
+        progress = _Progress(kind, handle.params)
         progress.console.print(f"[dim]run {handle.run_id} -> {handle.run_dir}[/dim]", highlight=False)
         interrupts = 0
         events = handle.events()

@@ -33,25 +33,6 @@ from tutor.errors import TutorError
 ROADMAP_FILE = Path("corpus") / "roadmap" / "deep_learning_roadmap.md"
 
 
-def pin_roadmap_fields(params: Any, fixed: dict[str, Any], model: str, fixes: str) -> Any:
-    """For ``framework="keras"``: refuse any field the roadmap's code fixes, then record its values.
-
-    The Keras path runs the roadmap's snippet as written, so a changed field would silently
-    not apply; it is an error instead, and the params show what actually runs.
-    """
-    if params.framework != "keras":
-        return params
-    changed = [k for k, v in fixed.items() if k in params.model_fields_set and getattr(params, k) != v]
-    if changed:
-        raise ValueError(
-            f"framework keras runs the roadmap's {model} code exactly as written, so {', '.join(changed)} cannot "
-            f"change ({fixes}); use --framework torch for that"
-        )
-    for key, value in fixed.items():
-        object.__setattr__(params, key, value)
-    return params
-
-
 def roadmap_path() -> Path:
     """The roadmap markdown inside the knowledge package, located without importing it
     (the lab layer must not depend on knowledge code, only on this data file)."""
@@ -160,8 +141,9 @@ def train_roadmap_cnn(split, ctx, *, epochs: int, batch_size: int, seed: int, au
     add_channel = lambda a: a[..., None].astype("float32")  # noqa: E731 - Keras wants NHWC
     augment = None
     if augmentation:
-        from tutor.lab.recipes.cnn import random_affine
         import torch
+
+        from tutor.lab.training import random_affine
 
         affine = random_affine(10.0, 0.15)
         generator = torch.Generator().manual_seed(seed)

@@ -1,5 +1,9 @@
 """Run one experiment in its own process, stream its progress, and turn any ending into a result.
 
+This module is the parent side: the handle and its watcher thread. The lab's other jobs live
+next to it: ``catalog.py`` (which recipes exist, their parameters, validation), ``child.py``
+(the run process), ``result.py`` (the record in ``metrics.json``).
+
     handle = start_run("cnn", {"epochs": 3, "dropout": 0.2})
     for event in handle.events():          # {"type": "epoch", "epoch": 1, "train_loss": ...}
         ...                                # last event: {"type": "done", "result": {...}}
@@ -25,7 +29,6 @@ Notes for callers:
 
 from __future__ import annotations
 
-import json
 import math
 import multiprocessing as mp
 import os
@@ -33,317 +36,21 @@ import queue as queue_mod
 import signal
 import threading
 import time
-import traceback
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal, get_args, get_origin
-
-from pydantic import BaseModel, Field, ValidationError
+from typing import Any, Callable, Iterator
 
 from tutor.config import Settings, get_settings
 from tutor.errors import TutorError
-from tutor.lab.base import RECIPES, Cancelled, Recipe, RecipeParams, RunContext
+from tutor.io import one_line, write_json
+from tutor.lab.base import RecipeCard, RecipeParams
+from tutor.lab.catalog import get_recipe, validate_params
+from tutor.lab.child import child_main
+from tutor.lab.result import METRICS_FILE, RunResult
 
-Status = Literal["ok", "failed", "timeout", "memory", "cancelled"]
 POLL_S = 0.05  # how often the watcher checks caps when no event arrives
 CANCEL_GRACE_S = 5.0  # a cancelled child gets this long to stop at its next epoch/step
-METRICS_FILE = "metrics.json"
-
-
-# --- recipes and their parameters ------------------------------------------------------------
-
-
-def load_recipes() -> dict[str, type[Recipe]]:
-    """Import every recipe module (each registers itself) and return the registry."""
-    import tutor.lab.recipes  # noqa: F401  (import side effect: registration)
-
-    return RECIPES
-
-
-def get_recipe(kind: str) -> type[Recipe]:
-    recipes = load_recipes()
-    if kind not in recipes:
-        raise TutorError(f"unknown experiment '{kind}'; choose one of: {', '.join(sorted(recipes))}")
-    return recipes[kind]
-
-
-def _bounds(info) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for meta in info.metadata:
-        for attr in ("ge", "gt", "le", "lt"):
-            value = getattr(meta, attr, None)
-            if value is not None:
-                out[attr] = value
-    return out
-
-
-def param_spec(kind: str) -> list[dict[str, Any]]:
-    """Each parameter of a recipe: name, type, default, bounds or choices, description."""
-    cls = get_recipe(kind)
-    spec = []
-    for name, info in cls.Params.model_fields.items():
-        ann = info.annotation
-        default = info.get_default(call_default_factory=True)
-        entry: dict[str, Any] = {"name": name, "default": default, "description": info.description or ""}
-        if get_origin(ann) is Literal:
-            entry["type"] = "choice"
-            entry["choices"] = list(get_args(ann))
-        elif get_origin(ann) in (list, tuple):
-            entry["type"] = "list"
-            item = (get_args(ann) or (str,))[0]
-            if get_origin(item) is Literal:
-                entry["choices"] = list(get_args(item))
-            else:
-                entry["item_type"] = getattr(item, "__name__", str(item))
-        else:
-            entry["type"] = getattr(ann, "__name__", str(ann))
-        b = _bounds(info)
-        if "ge" in b or "gt" in b:
-            entry["min"] = b.get("ge", b.get("gt"))
-            entry["min_exclusive"] = "gt" in b
-        if "le" in b or "lt" in b:
-            entry["max"] = b.get("le", b.get("lt"))
-            entry["max_exclusive"] = "lt" in b
-        spec.append(entry)
-    return spec
-
-
-def describe_param(entry: dict[str, Any]) -> str:
-    """'an integer between 1 and 200', 'one of adam, sgd', 'a number greater than 0 and at most 1'."""
-    if entry["type"] == "choice":
-        return "one of " + ", ".join(str(c) for c in entry["choices"])
-    if entry["type"] == "bool":
-        return "true or false"
-    if entry["type"] == "list":
-        items = ("any of " + ", ".join(str(c) for c in entry["choices"])) if entry.get("choices") else (
-            f"{entry.get('item_type', 'value')} values")
-        return f"a comma-separated list ({items})"
-    noun = {"int": "an integer", "float": "a number"}.get(entry["type"], f"a {entry['type']}")
-    lo, hi = entry.get("min"), entry.get("max")
-    num = lambda v: str(v) if isinstance(v, int) else f"{v:g}"  # noqa: E731 - 2147483647, not 2.15e+09
-    if lo is not None and hi is not None and not entry.get("min_exclusive") and not entry.get("max_exclusive"):
-        return f"{noun} between {num(lo)} and {num(hi)}"
-    parts = []
-    if lo is not None:
-        parts.append(f"{'greater than' if entry.get('min_exclusive') else 'at least'} {num(lo)}")
-    if hi is not None:
-        parts.append(f"{'less than' if entry.get('max_exclusive') else 'at most'} {num(hi)}")
-    return noun + (" " + " and ".join(parts) if parts else "")
-
-
-def explain_validation(kind: str, exc: ValidationError) -> str:
-    """One sentence per problem, naming the valid range, e.g. 'epochs must be between 1 and 200 (got 0)'."""
-    spec = {e["name"]: e for e in param_spec(kind)}
-    messages = []
-    for err in exc.errors():
-        loc = err.get("loc") or ()
-        name = str(loc[0]) if loc else ""
-        if err["type"] == "extra_forbidden":
-            messages.append(f"unknown parameter '{name}' for {kind}; valid parameters: {', '.join(spec)}")
-        elif name in spec:
-            got = err.get("input")
-            messages.append(f"{name} must be {describe_param(spec[name])} (got {got!r})")
-        else:  # a rule across fields (model validator): its message is already meant for people
-            messages.append(str(err.get("msg", "")).removeprefix("Value error, "))
-    return "; ".join(messages)
-
-
-def validate_params(kind: str, params: dict[str, Any] | RecipeParams | None) -> RecipeParams:
-    cls = get_recipe(kind)
-    if isinstance(params, cls.Params):
-        return params
-    try:
-        return cls.Params.model_validate(dict(params or {}))
-    except ValidationError as exc:
-        raise TutorError(explain_validation(kind, exc)) from None
-
-
-# --- the result --------------------------------------------------------------------------------
-
-
-class RunResult(BaseModel):
-    """Everything about one finished run; ``metrics.json`` in the run dir holds exactly this."""
-
-    run_id: str
-    kind: str
-    params: dict[str, Any]
-    status: Status
-    reason: str | None = Field(None, description="One line on why a run did not finish ok.")
-    metrics: dict[str, Any] = Field(default_factory=dict)
-    history: list[dict[str, Any]] = Field(default_factory=list)
-    extras: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
-    artifacts: dict[str, str] = Field(default_factory=dict)
-    diagnosis: dict[str, Any] = Field(default_factory=dict)
-    started_at: str
-    duration_s: float
-    framework: str = "torch"
-    device: str = "cpu"
-    primary_metric: str = "test_accuracy"
-    higher_is_better: bool = True
-    run_dir: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    def to_json(self) -> dict[str, Any]:
-        return _json_safe(self.model_dump())
-
-
-def _json_safe(value: Any) -> Any:
-    """Strict JSON: nan/inf (a diverged loss) become null; the diagnosis already noted them."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):  # numpy / torch scalars
-        return _json_safe(value.item())
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def write_json(path: Path, data: dict) -> None:
-    """Atomic write: a reader never sees half a file, a crash never leaves one."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(_json_safe(data), indent=2))
-    os.replace(tmp, path)
-
-
-# --- the child process -------------------------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    """Numpy/torch values -> python ones, so the result always pickles across the queue
-    (an unpicklable item would be dropped silently by multiprocessing's feeder thread)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if hasattr(value, "tolist"):
-        return _plain(value.tolist())
-    if hasattr(value, "item"):
-        return _plain(value.item())
-    return str(value)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _is_memory_error(exc: BaseException) -> bool:
-    if isinstance(exc, MemoryError):
-        return True
-    text = str(exc).lower()
-    return "out of memory" in text or "can't allocate memory" in text or "cannot allocate memory" in text
-
-
-def _watch_parent(parent_pid: int) -> None:
-    # If the parent dies (killed chat server), nobody will read our events or stop us: exit.
-    while True:
-        time.sleep(1.0)
-        if os.getppid() != parent_pid:
-            os._exit(3)
-
-
-def _child_main(job: dict, events, cancel_event) -> None:
-    """Entry point of the run process. Everything heavy is imported here, not in the parent."""
-    # Ctrl-C in a terminal reaches the whole process group; the parent turns it into a
-    # clean cancel, so the child must not die of it halfway through an epoch.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ["KERAS_BACKEND"] = "torch"  # Keras 3 on torch; there is no TensorFlow
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # needed for deterministic cuBLAS
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    threading.Thread(target=_watch_parent, args=(job["parent_pid"],), daemon=True).start()
-    import warnings
-
-    # The roadmap's Keras code passes input_shape to Conv2D, which Keras 3 warns about; it runs
-    # as written on purpose, so the warning would only be noise on the learner's terminal.
-    warnings.filterwarnings("ignore", message=".*input_shape.*", category=UserWarning)
-
-    def emit(event: dict) -> None:
-        # Raw floats on purpose: a nan loss must reach the diagnosis as nan.
-        events.put(event)
-
-    run_dir = Path(job["run_dir"])
-    status, reason, metrics, artifacts = "failed", None, {}, {}
-    ctx = None
-    recipe = None
-    writer = None
-    device = "cpu"
-    try:
-        import importlib
-        import random
-
-        import numpy as np
-        import torch
-
-        seed = int(job["params"].get("seed", 0))
-        random.seed(seed)
-        np.random.seed(seed)
-        torch.manual_seed(seed)
-        torch.set_num_threads(job["threads"])
-        # Same seed + params -> same numbers. warn_only: ops without a deterministic
-        # kernel still run (with a warning) instead of failing the lesson.
-        torch.use_deterministic_algorithms(True, warn_only=True)
-        want = job["device"]
-        device = "cuda" if want == "cuda" or (want == "auto" and torch.cuda.is_available()) else "cpu"
-        if device == "cuda":
-            torch.cuda.manual_seed_all(seed)
-            torch.backends.cudnn.benchmark = False
-
-        importlib.import_module(job["module"])  # registers the recipe (also test-only ones)
-        cls = RECIPES[job["kind"]]
-        params = cls.Params.model_validate(job["params"])
-
-        from torch.utils.tensorboard import SummaryWriter
-
-        writer = SummaryWriter(log_dir=str(run_dir / "tensorboard"))
-        ctx = RunContext(run_dir=run_dir, device=torch.device(device), emit=emit,
-                         is_cancelled=cancel_event.is_set, writer=writer)
-        emit({"type": "status", "stage": "setup", "device": device})
-        recipe = cls()
-        recipe.setup(params, ctx)
-        ctx.check_cancelled()
-        emit({"type": "status", "stage": "train"})
-        metrics = recipe.train() or {}
-        ctx.check_cancelled()
-        emit({"type": "status", "stage": "save"})
-        artifacts = recipe.save() or {}
-        status = "ok"
-    except Cancelled:
-        status, reason = "cancelled", "cancelled on request"
-    except BaseException as exc:  # noqa: BLE001 - every failure must become a result
-        status = "memory" if _is_memory_error(exc) else "failed"
-        reason = _one_line(exc)
-        try:
-            run_dir.mkdir(parents=True, exist_ok=True)
-            (run_dir / "error.log").write_text(traceback.format_exc())
-        except OSError:
-            pass
-    finally:
-        for closer in (getattr(recipe, "cleanup", None), getattr(writer, "close", None)):
-            try:
-                if closer:
-                    closer()
-            except Exception:  # noqa: BLE001 - cleanup must not hide the result
-                pass
-    events.put({
-        "type": "_result", "status": status, "reason": reason, "metrics": _plain(dict(metrics)),
-        "artifacts": {str(k): str(v) for k, v in artifacts.items()}, "extras": _plain(ctx.extras if ctx else {}),
-        "device": device,
-    })
-    events.close()
-    events.join_thread()  # make sure the result reached the pipe before we exit
-
-
-# --- the parent side ---------------------------------------------------------------------------
 
 
 def _tree_rss(pid: int) -> int:
@@ -395,7 +102,7 @@ def new_run_id(kind: str) -> str:
 class RunHandle:
     """A run in progress. ``events()`` streams it, ``cancel()`` stops it, ``wait()`` returns its result."""
 
-    def __init__(self, *, run_id: str, recipe: type[Recipe], params: RecipeParams, run_dir: Path,
+    def __init__(self, *, run_id: str, recipe: RecipeCard, params: RecipeParams, run_dir: Path,
                  settings: Settings, max_seconds: float, max_memory_mb: int, threads: int,
                  on_event: Callable[[dict], None] | None):
         self.run_id = run_id
@@ -421,7 +128,7 @@ class RunHandle:
             "primary_metric": recipe.primary_metric, "higher_is_better": recipe.higher_is_better,
             "run_dir": str(run_dir),
         })
-        job = {"kind": self.kind, "module": recipe.__module__, "params": self.params, "run_dir": str(run_dir),
+        job = {"kind": self.kind, "module": recipe.module, "params": self.params, "run_dir": str(run_dir),
                "device": settings.lab_device, "threads": threads, "parent_pid": os.getpid()}
         from tutor.lab.warm import POOL
 
@@ -438,7 +145,7 @@ class RunHandle:
             self._events = ctx.Queue()
             self._cancel_event = ctx.Event()
             # daemon: if the launching program exits, multiprocessing takes the run down with it.
-            self._process = ctx.Process(target=_child_main, args=(job, self._events, self._cancel_event),
+            self._process = ctx.Process(target=child_main, args=(job, self._events, self._cancel_event),
                                         name=f"tutor-run-{run_id}", daemon=True)
             self._process.start()
         self.pid = self._process.pid
@@ -504,7 +211,7 @@ class RunHandle:
                 _kill_tree(self._process)
             self._result = RunResult(
                 run_id=self.run_id, kind=self.kind, params=self.params, status="failed",
-                reason=f"the run's watcher failed: {_one_line(exc)}", started_at=self.started_at,
+                reason=f"the run's watcher failed: {one_line(exc)}", started_at=self.started_at,
                 duration_s=round(time.monotonic() - self._started, 3), framework=self.framework,
                 run_dir=str(self.run_dir),
             )
@@ -607,7 +314,7 @@ class RunHandle:
             if curves:
                 artifacts["curves"] = curves
         except Exception as exc:  # noqa: BLE001 - a plot must never cost the result
-            artifacts["curves_error"] = _one_line(exc)
+            artifacts["curves_error"] = one_line(exc)
         tb = self.run_dir / "tensorboard"
         if tb.is_dir():
             artifacts["tensorboard"] = str(tb)
@@ -617,7 +324,7 @@ class RunHandle:
             diagnosis = diagnose(history, metrics=metrics, extras=extras,
                                  chance_accuracy=self._recipe.chance_accuracy, params=self.params, status=status)
         except Exception as exc:  # noqa: BLE001 - odd curves must not cost the result
-            diagnosis = {"verdict": "unknown", "summary": f"The curves could not be read ({_one_line(exc)}).",
+            diagnosis = {"verdict": "unknown", "summary": f"The curves could not be read ({one_line(exc)}).",
                          "findings": [], "suggestions": []}
         result = RunResult(
             run_id=self.run_id, kind=self.kind, params=self.params, status=status, reason=reason,

@@ -109,3 +109,22 @@ def train_classifier(
         val_loss, val_acc, _ = evaluate(model, data["X_val"], data["y_val"], binary=binary)
         ctx.log_epoch(epoch, train_loss=total_loss / len(X), train_accuracy=correct / len(X),
                       val_loss=val_loss, val_accuracy=val_acc)
+
+
+def random_affine(max_degrees: float, max_shift: float):
+    """Batch augmentation: each image rotated/shifted by its own small random amount (the CNN
+    recipe uses it in torch, and for the roadmap's Keras CNN on its NHWC arrays)."""
+    import math
+
+    from torch.nn import functional as F
+
+    def augment(x, generator):
+        n = x.shape[0]
+        angle = (torch.rand(n, generator=generator) * 2 - 1) * math.radians(max_degrees)
+        shift = (torch.rand(n, 2, generator=generator) * 2 - 1) * max_shift
+        cos, sin = torch.cos(angle), torch.sin(angle)
+        theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+        grid = F.affine_grid(theta.to(x), list(x.shape), align_corners=False)
+        return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+
+    return augment

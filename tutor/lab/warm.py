@@ -32,9 +32,9 @@ def _warm_main(jobs, events, cancel_event, parent_pid: int) -> None:
     import os
 
     os.environ["KERAS_BACKEND"] = "torch"
-    from tutor.lab import runner
+    from tutor.lab.child import child_main, watch_parent
 
-    threading.Thread(target=runner._watch_parent, args=(parent_pid,), daemon=True).start()
+    threading.Thread(target=watch_parent, args=(parent_pid,), daemon=True).start()
     import numpy  # noqa: F401
     import sklearn.datasets  # noqa: F401
     import torch  # noqa: F401
@@ -45,7 +45,7 @@ def _warm_main(jobs, events, cancel_event, parent_pid: int) -> None:
     job = jobs.get()
     if job is None:
         return
-    runner._child_main(job, events, cancel_event)
+    child_main(job, events, cancel_event)
 
 
 class WarmPool:

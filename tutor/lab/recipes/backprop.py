@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
 
 import torch
-from pydantic import Field
 
-from tutor.lab.base import Recipe, RecipeParams, RunContext, register
+from tutor.lab.base import Recipe, RunContext, register
+from tutor.lab.cards.backprop import CARD, BackpropParams
 
 # The four rows of each truth table; the tiny net learns one of them.
 _INPUTS = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
@@ -32,16 +31,6 @@ _TARGETS = {
     "or": [0.0, 1.0, 1.0, 1.0],
 }
 _PARAM_NAMES = ("W1", "b1", "W2", "b2")
-
-
-class BackpropParams(RecipeParams):
-    steps: int = Field(5, ge=1, le=200, description="Gradient-descent steps, each checked against autograd.")
-    lr: float = Field(1.0, gt=0.0, le=10.0, description="Learning rate of plain gradient descent.")
-    task: Literal["xor", "and", "or"] = Field("xor", description="Truth table the 2-2-1 network learns.")
-    precision: Literal["float64", "float32"] = Field(
-        "float64",
-        description="Number type; float64 makes hand and autograd agree to ~1e-16, float32 to ~1e-8.",
-    )
 
 
 def _sigmoid(z: torch.Tensor) -> torch.Tensor:
@@ -102,11 +91,7 @@ def _rows(t: torch.Tensor) -> list:
 
 @register
 class BackpropRecipe(Recipe):
-    name = "backprop"
-    summary = "Compute a tiny network's gradients by hand with the chain rule and check them against autograd."
-    Params = BackpropParams
-    primary_metric = "max_grad_diff"
-    higher_is_better = False
+    card = CARD
 
     def setup(self, params: BackpropParams, ctx: RunContext) -> None:
         self.p, self.ctx = params, ctx

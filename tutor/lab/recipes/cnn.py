@@ -4,7 +4,7 @@ Conv2D(32, 3x3, ReLU) -> MaxPool(2x2) -> Flatten -> Dense(10, softmax), exactly 
 Keras snippet, here in PyTorch (``framework=torch``) or as the roadmap's own Keras code run
 through Keras 3 on the torch backend (``framework=keras``).
 
-    tutor experiment run cnn --epochs 8 --dropout 0.2 --augmentation true
+    tutor experiment run cnn --epochs 8 --dropout 0.2 --no-augmentation
 
 torch is imported inside the methods: listing recipes and validating parameters stay cheap in
 the launching process; only the run process pays for torch.
@@ -12,37 +12,9 @@ the launching process; only the run process pays for torch.
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field, model_validator
-
-from tutor.lab.base import Recipe, RecipeParams, RunContext, register
+from tutor.lab.base import Recipe, RunContext, register
+from tutor.lab.cards.cnn import CARD, CNNParams
 from tutor.lab.data import DATA_SEED, digits_split
-from tutor.lab.keras_roadmap import pin_roadmap_fields
-
-# What the roadmap's Keras code fixes: a learner who asks for the Keras version gets
-# exactly that code, so these parameters cannot change under framework=keras.
-KERAS_FIXED = {"filters": 32, "dropout": 0.0, "optimizer": "adam", "lr": 0.001, "image_size": 28}
-
-
-class CNNParams(RecipeParams):
-    epochs: int = Field(15, ge=1, le=200, description="Passes over the 1,167 training images.")
-    lr: float = Field(0.01, gt=0, le=1.0, description="Learning rate (the Keras version uses Adam's default, 0.001).")
-    optimizer: Literal["adam", "sgd", "momentum"] = Field("adam", description="adam, plain sgd, or sgd with momentum 0.9.")
-    batch_size: int = Field(32, ge=1, le=2048, description="Images per gradient step.")
-    filters: int = Field(32, ge=1, le=256, description="Convolution filters (the roadmap uses 32).")
-    dropout: float = Field(0.0, ge=0.0, le=0.9, description="Dropout before the output layer (0 = none).")
-    augmentation: bool = Field(True, description="Random small rotations (up to 10 degrees) and shifts of the training images.")
-    # 8 by default: the native scans carry all the information and train ~15x faster; 28
-    # reproduces the roadmap's input_shape exactly (and is what the Keras version uses).
-    image_size: Literal[8, 28] = Field(
-        8, description="8 = the digits' native 8x8; 28 = upsampled to the roadmap's input_shape (28, 28, 1)."
-    )
-    framework: Literal["torch", "keras"] = Field("torch", description="torch, or the roadmap's Keras code on Keras 3.")
-
-    @model_validator(mode="after")
-    def _keras_runs_the_roadmap_code(self) -> "CNNParams":
-        return pin_roadmap_fields(self, KERAS_FIXED, "CNN", "it fixes Conv2D(32), adam at 0.001, 28x28 inputs, no dropout")
 
 
 def build_torch_cnn(filters: int, image_size: int, dropout: float):
@@ -60,33 +32,10 @@ def build_torch_cnn(filters: int, image_size: int, dropout: float):
     )
 
 
-def random_affine(max_degrees: float, max_shift: float):
-    """Batch augmentation: each image rotated/shifted by its own small random amount."""
-    import math
-
-    import torch
-    from torch.nn import functional as F
-
-    def augment(x, generator):
-        n = x.shape[0]
-        angle = (torch.rand(n, generator=generator) * 2 - 1) * math.radians(max_degrees)
-        shift = (torch.rand(n, 2, generator=generator) * 2 - 1) * max_shift
-        cos, sin = torch.cos(angle), torch.sin(angle)
-        theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
-        grid = F.affine_grid(theta.to(x), list(x.shape), align_corners=False)
-        return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
-
-    return augment
-
 
 @register
 class CNNRecipe(Recipe):
-    name = "cnn"
-    summary = "The roadmap's CNN (Conv2D 32 3x3 -> MaxPool -> Dense 10) classifying handwritten digits."
-    Params = CNNParams
-    primary_metric = "test_accuracy"
-    higher_is_better = True
-    chance_accuracy = 0.1
+    card = CARD
 
     def setup(self, params: CNNParams, ctx: RunContext) -> None:
         self.p, self.ctx = params, ctx
@@ -108,7 +57,12 @@ class CNNRecipe(Recipe):
     def _train_torch(self) -> dict[str, float]:
         import torch
 
-        from tutor.lab.training import evaluate, make_optimizer, train_classifier
+        from tutor.lab.training import (
+            evaluate,
+            make_optimizer,
+            random_affine,
+            train_classifier,
+        )
 
         p, ctx, s = self.p, self.ctx, self.split
         device = ctx.device

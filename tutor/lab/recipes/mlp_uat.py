@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Callable
 
 import torch
-from pydantic import Field, field_validator
 from torch import nn
 
-from tutor.lab.base import Recipe, RecipeParams, RunContext, register
+from tutor.lab.base import Recipe, RunContext, register
+from tutor.lab.cards.mlp_uat import CARD, MlpUatParams
 
 # Every target lives on [-pi, pi]; the net sees x / pi in [-1, 1] (inputs scaled like any dataset).
 _FUNCTIONS: dict[str, tuple[str, Callable[[torch.Tensor], torch.Tensor]]] = {
@@ -27,30 +27,6 @@ _FUNCTIONS: dict[str, tuple[str, Callable[[torch.Tensor], torch.Tensor]]] = {
     "sawtooth": ("sawtooth(x), 3 teeth", lambda x: 2 * torch.frac((x + math.pi) / (2 * math.pi / 3)) - 1),
     "xsin3x": ("x·sin(3x)", lambda x: x * torch.sin(3 * x)),
 }
-
-
-class MlpUatParams(RecipeParams):
-    function: Literal["sin", "abs", "step", "sawtooth", "xsin3x"] = Field(
-        "xsin3x", description="Target on [-pi, pi]: sin(2x), |x|, a step, a 3-tooth sawtooth, or x*sin(3x)."
-    )
-    widths: list[int] = Field(
-        default_factory=lambda: [1, 4, 16, 64],
-        min_length=1,
-        max_length=8,
-        description="Hidden-layer widths to train side by side (1 to 1024 units each, up to 8 widths).",
-    )
-    activation: Literal["tanh", "relu"] = Field("tanh", description="Hidden-unit nonlinearity.")
-    steps: int = Field(1500, ge=10, le=20000, description="Full-batch Adam steps per width.")
-    lr: float = Field(0.01, gt=0.0, le=1.0, description="Adam learning rate.")
-    n_points: int = Field(256, ge=16, le=10000, description="Training points sampled uniformly on [-pi, pi].")
-    noise: float = Field(0.0, ge=0.0, le=1.0, description="Std of Gaussian noise added to the training targets.")
-
-    @field_validator("widths")
-    @classmethod
-    def _widths_in_range(cls, v: list[int]) -> list[int]:
-        if any(w < 1 or w > 1024 for w in v):
-            raise ValueError("every width must be between 1 and 1024")
-        return sorted(set(v))
 
 
 class SideBySide(nn.Module):
@@ -96,11 +72,7 @@ class SideBySide(nn.Module):
 
 @register
 class MlpUatRecipe(Recipe):
-    name = "mlp-uat"
-    summary = "Fit a 1-D function with one hidden layer of growing width: wider layers approximate it better."
-    Params = MlpUatParams
-    primary_metric = "mse_best"
-    higher_is_better = False
+    card = CARD
 
     def setup(self, params: MlpUatParams, ctx: RunContext) -> None:
         self.p, self.ctx = params, ctx

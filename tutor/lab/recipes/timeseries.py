@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
-from pydantic import Field
 from torch import nn
 
-from tutor.lab.base import Recipe, RecipeParams, RunContext, register
+from tutor.lab.base import Recipe, RunContext, register
+from tutor.lab.cards.timeseries import CARD, TimeseriesParams
 
 _SERIES = {
     # name: (label, units, season length in steps or None)
@@ -51,19 +50,6 @@ def load_series(name: str) -> tuple[np.ndarray, np.ndarray]:
     return data["SUNACTIVITY"].to_numpy(dtype=np.float64), data["YEAR"].to_numpy(dtype=np.float64)
 
 
-class TimeseriesParams(RecipeParams):
-    series: Literal["co2", "sunspots"] = Field("co2", description="Real series from statsmodels: monthly CO2 or yearly sunspots.")
-    window: int = Field(24, ge=4, le=120, description="Past steps the LSTM sees per forecast (24 = two years of CO2).")
-    horizon: int = Field(1, ge=1, le=12, description="Steps ahead to forecast (1 = next month/year; up to 12, all predicted at once).")
-    hidden: int = Field(32, ge=4, le=256, description="LSTM hidden units.")
-    layers: int = Field(1, ge=1, le=3, description="Stacked LSTM layers.")
-    epochs: int = Field(40, ge=1, le=500, description="Passes over the training windows.")
-    lr: float = Field(0.01, gt=0.0, le=1.0, description="Adam learning rate.")
-    batch_size: int = Field(32, ge=1, le=1024, description="Windows per gradient step.")
-    val_fraction: float = Field(0.15, ge=0.05, le=0.3, description="Share of the series (after the training years) used to validate.")
-    test_fraction: float = Field(0.15, ge=0.05, le=0.3, description="Share at the end of the series held out for the final test.")
-
-
 class Forecaster(nn.Module):
     def __init__(self, hidden: int, layers: int, horizon: int):
         super().__init__()
@@ -77,11 +63,7 @@ class Forecaster(nn.Module):
 
 @register
 class TimeseriesRecipe(Recipe):
-    name = "timeseries"
-    summary = "Forecast a real series (CO2 or sunspots) with an LSTM and check it beats the naive forecast."
-    Params = TimeseriesParams
-    primary_metric = "test_mae"
-    higher_is_better = False
+    card = CARD
 
     def setup(self, params: TimeseriesParams, ctx: RunContext) -> None:
         self.p, self.ctx = params, ctx
