@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
 from tutor.agent.events import ToolProgressEvent
 from tutor.agent.tools.base import ToolContext, ToolOutput
@@ -22,9 +22,9 @@ _NOT_METRICS = {"type", "epoch", "run_id", "elapsed_s", "stage"}
 
 
 def recipe_kinds() -> list[str]:
-    from tutor.lab.runner import load_recipes
+    from tutor.lab.catalog import cards
 
-    return sorted(load_recipes())
+    return sorted(cards())
 
 
 class RunExperimentArgs(BaseModel):
@@ -33,21 +33,22 @@ class RunExperimentArgs(BaseModel):
 
     kind: str = Field(description="Which recipe to run, e.g. 'cnn' or 'rnn'.")
     params: dict[str, Any] = Field(default_factory=dict, description="Only the parameters the learner stated.")
+    _validated: Any = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _check(self) -> "RunExperimentArgs":
-        from tutor.lab.runner import validate_params
+        # The one validation of a run's parameters (the lab's catalog, with the recipe's own model);
+        # the validated model is kept and handed to the runner, which does not check it again.
+        from tutor.lab.catalog import validate_params
 
-        if self.kind not in recipe_kinds():
-            raise ValueError(f"unknown experiment '{self.kind}'; choose one of: {', '.join(recipe_kinds())}")
         try:
-            validate_params(self.kind, self.params)
+            self._validated = validate_params(self.kind, self.params)
         except TutorError as exc:
             raise ValueError(str(exc)) from None
         return self
 
     def defaults_used(self) -> dict[str, Any]:
-        from tutor.lab.runner import get_recipe
+        from tutor.lab.catalog import get_recipe
 
         full = get_recipe(self.kind).Params().model_dump()
         return {k: v for k, v in full.items() if k not in self.params}
@@ -71,7 +72,8 @@ def run_experiment(args: RunExperimentArgs, ctx: ToolContext) -> ToolOutput:
     max_seconds = None
     if ctx.deadline is not None:
         max_seconds = max(1.0, min(ctx.settings.lab_max_seconds, ctx.deadline - time.monotonic()))
-    handle = start_run(args.kind, args.params, settings=ctx.settings, on_event=relay, max_seconds=max_seconds)
+    handle = start_run(args.kind, args._validated or args.params, settings=ctx.settings, on_event=relay,
+                       max_seconds=max_seconds)
     ctx.memory.record_run(ctx.user, ctx.session_id, {"run_id": handle.run_id, "kind": handle.kind,
                                                      "status": "running", "params": handle.params})
     ctx.emit(ToolProgressEvent(name=NAME, run_id=handle.run_id, stage="start", total_epochs=total))
