@@ -21,7 +21,7 @@ from tutor.agent import prompts
 from tutor.agent.citations import CitationRewriter
 from tutor.agent.context import FittedContext, fit_passages, passage_budget, token_counter
 from tutor.config import FEEDS, Settings, get_settings
-from tutor.errors import TutorError
+from tutor.errors import TutorError, check_choice, check_text, check_top_k
 
 MAX_QUESTION_CHARS = 2000
 #: How many of the top passages become "Sources" when the model cited none inline.
@@ -98,10 +98,10 @@ def ask(
     """
     settings = settings or get_settings()
     question = check_question(question)
-    if feed is not None and feed not in FEEDS:
-        raise TutorError(f"Unknown feed '{feed}'; choose one of: {', '.join(FEEDS)}.")
-    if top_k is not None and not (1 <= int(top_k) <= 100):
-        raise TutorError(f"--top-k must be between 1 and 100, got {top_k}.")
+    if feed is not None:
+        check_choice(feed, FEEDS, "feed")
+    if top_k is not None:
+        check_top_k(top_k)
     events = _run(question, top_k, feed, llm, retriever, settings, style, most_relevant, list(history or []))
     if stream:
         return events
@@ -115,12 +115,8 @@ def ask(
 
 def check_question(question: Any) -> str:
     """The question with whitespace collapsed; empty or over-long questions get one plain error."""
-    text = " ".join(str(question or "").split())
-    if not text:
-        raise TutorError("The question is empty; ask something, e.g. tutor ask \"What does dropout do?\".")
-    if len(text) > MAX_QUESTION_CHARS:
-        raise TutorError(f"The question is {len(text)} characters long; keep it under {MAX_QUESTION_CHARS}.")
-    return text
+    return check_text(question, "question", example='ask something, e.g. tutor ask "What does dropout do?"',
+                      max_chars=MAX_QUESTION_CHARS)
 
 
 # --- the pipeline ------------------------------------------------------------------------

@@ -30,16 +30,17 @@ def register(app: typer.Typer) -> None:
 def check_options(question: str | None, feed: str | None, top_k: int | None, mode: str | None,
                   session: str | None = None) -> None:
     """Refuse bad input in milliseconds, before the corpus or the model loads."""
+    from tutor.agent.ask import check_question
     from tutor.config import FEEDS
+    from tutor.errors import check_choice, check_top_k
 
-    if not " ".join((question or "").split()):
-        raise TutorError('The question is empty; ask something, e.g. tutor ask "What does dropout do?".')
-    if feed is not None and feed not in FEEDS:
-        raise TutorError(f"Unknown feed '{feed}'; choose one of: {', '.join(FEEDS)}.")
-    if top_k is not None and not 1 <= top_k <= 100:
-        raise TutorError(f"--top-k must be between 1 and 100, got {top_k}.")
-    if mode is not None and mode not in ("explain", "guide"):
-        raise TutorError(f"Unknown mode '{mode}'; choose explain or guide.")
+    check_question(question)
+    if feed is not None:
+        check_choice(feed, FEEDS, "feed")
+    if top_k is not None:
+        check_top_k(top_k)
+    if mode is not None:
+        check_choice(mode, ("explain", "guide"), "mode")
     if session is not None:
         from tutor.agent.memory.repository import check_session_id
 
