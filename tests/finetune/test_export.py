@@ -34,6 +34,7 @@ def _adapter(dir_, modules, r=4, alpha=8, hidden=576, kv=192):
     return tensors
 
 
+@pytest.mark.slow  # reads the 100 MB base GGUF: 6-12 s on the busy 2-core machine
 def test_export_writes_llama_cpp_adapter_metadata_and_tensors(tmp_path, tiny_gguf):
     import gguf
 
@@ -62,6 +63,7 @@ def test_export_writes_llama_cpp_adapter_metadata_and_tensors(tmp_path, tiny_ggu
     np.testing.assert_array_equal(q_a, tensors["base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"].numpy())
 
 
+@pytest.mark.slow  # reads the 100 MB base GGUF: 6-12 s on the busy 2-core machine
 def test_the_rotary_permutation_is_the_inverse_of_transformers_gguf_loader(tiny_gguf):
     from transformers.modeling_gguf_pytorch_utils import LlamaTensorProcessor
 
@@ -77,6 +79,7 @@ def test_a_folder_without_an_adapter_is_one_line(tmp_path, tiny_gguf):
         export_gguf_lora(tmp_path, tiny_gguf, tmp_path / "x.gguf")
 
 
+@pytest.mark.slow  # reads the 100 MB base GGUF: 6-12 s on the busy 2-core machine
 def test_a_module_the_base_lacks_is_refused(tmp_path, tiny_gguf):
     _adapter(tmp_path / "ad", ["model.layers.99.self_attn.q_proj"])
     with pytest.raises(TutorError, match="no tensor for model.layers.99"):
