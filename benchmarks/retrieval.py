@@ -20,6 +20,24 @@ What is measured, each beside a plain baseline taken in the same run:
   with and without a feed filter. Server mode cannot be measured here (no Qdrant server
   binary on these machines); the same code runs against one via TUTOR_QDRANT_URL.
 
+Quality (``--quality``; each part in its own scratch data dir, shipped corpus built first):
+
+* the first default-corpus build, cold (``TUTOR_EMBED_CACHE=0``: every chunk embedded) and
+  with the shipped embeddings (``knowledge/corpus/embeddings``), wall seconds each
+  (``--build-cold`` adds the cold one: minutes on 2 cores);
+* hit@1 / hit@5 / MRR of dense, BM25 and hybrid on the two halves of
+  ``evals/datasets/retrieval.jsonl``: ``tune`` (the only half settings are chosen on) and
+  ``heldout`` (never tuned on; the number to trust). ``--tune`` also prints the grid of RRF
+  constants × source diversification × part splitting on the tune half, and the held-out
+  score of each, so the choice can be checked;
+* ``--mlquestions PATH`` (the MLQuestions test TSV: passage ``input_text``, question
+  ``target_text``): every distinct passage written as a user file and ingested beside the
+  default corpus, then each question searched across the whole knowledge base; a hit is the
+  question's own passage. Someone else's data, written by someone else: nothing was tuned on it.
+* the first-run question of ``scripts/start.sh`` with the passages it gets.
+
+    python benchmarks/retrieval.py --quality --tune --mlquestions ../shared/external/mlquestions_test.tsv --json out.json
+
 Everything runs in a temporary data dir; the user's knowledge base is not touched.
 """
 
@@ -133,7 +151,7 @@ def bench_shipped(args, home: Path) -> dict:
         hits[name] = sum(r is not None for r in ranks) / max(1, len(ranks))
 
     # Query latency, query embedding included.
-    retriever = Retriever(settings, auto_build=False)
+    retriever = Retriever(settings)
     retriever.search("warm up", top_k=5)
     lat = {"plain fp32 encode": [], "hybrid": [], "dense": [], "bm25": [], "hybrid, feed filter": []}
     # One loop per measurement: interleaving torch and onnxruntime calls makes each wait on the
@@ -220,6 +238,170 @@ def bench_synthetic(n: int, queries: int, home: Path) -> dict:
     return out
 
 
+FIRST_RUN_QUESTION = "What does backpropagation do, and how does dropout fight overfitting?"
+GRID_RRF_K = (5, 10, 15, 20, 30, 60)
+
+
+def build_default(cache: bool) -> float:
+    """Build the default corpus in the current (empty) data dir; wall seconds."""
+    from knowledge.corpus_default import build_default_corpus
+    from knowledge.embed import get_encoder
+    from knowledge.embed_cache import _load
+    from tutor.config import get_settings
+
+    os.environ["TUTOR_EMBED_CACHE"] = "1" if cache else "0"
+    _load.cache_clear()
+    get_encoder(get_settings()).encode(["warm-up"])  # the ONNX export is not part of the build
+    t0 = time.perf_counter()
+    build_default_corpus(show_progress=False)
+    os.environ.pop("TUTOR_EMBED_CACHE", None)
+    return time.perf_counter() - t0
+
+
+def scores(ranks: list[int | None], k: int = 5) -> dict:
+    n = max(1, len(ranks))
+    return {
+        "n": len(ranks),
+        "hit@1": round(sum(r == 1 for r in ranks) / n, 3),
+        f"hit@{k}": round(sum(r is not None and r <= k for r in ranks) / n, 3),
+        "mrr": round(sum(1 / r for r in ranks if r is not None and r <= k) / n, 3),
+    }
+
+
+def eval_split(retriever, cases, modes=("dense", "bm25", "hybrid"), k: int = 5) -> dict:
+    from evals.retrieval import first_hit_rank
+
+    return {
+        mode: scores([first_hit_rank(c, retriever.search(c.question, top_k=k, mode=mode)) for c in cases], k)
+        for mode in modes
+    }
+
+
+def split_cases() -> dict[str, list]:
+    """The tune and held-out halves of the retrieval questions (the ``split`` field of each row)."""
+    from evals.retrieval import DATASET_PATH, load_dataset
+
+    split = {}
+    for line in DATASET_PATH.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            split[row["id"]] = row.get("split", "tune")
+    cases = load_dataset()
+    return {name: [c for c in cases if split[c.id] == name] for name in ("tune", "heldout")}
+
+
+def bench_quality(args, home: Path) -> dict:
+    from knowledge.retrieve import Retriever
+    from knowledge.store import close_clients
+    from tutor.config import get_settings
+
+    out: dict = {}
+    # One ONNX export for every scratch data dir of this run (made before any timing).
+    (home / "embed").mkdir(parents=True, exist_ok=True)
+    for name in ("cold", "kb"):
+        (home / name / "state").mkdir(parents=True, exist_ok=True)
+        os.symlink(home / "embed", home / name / "state" / "embed")
+    if args.build_cold:
+        os.environ["TUTOR_HOME"] = str(home / "cold")
+        get_settings.cache_clear()
+        out["build_cold_s"] = round(build_default(cache=False), 1)
+        close_clients()
+    os.environ["TUTOR_HOME"] = str(home / "kb")
+    get_settings.cache_clear()
+    out["build_cached_s"] = round(build_default(cache=True), 1)
+    settings = get_settings()
+    halves = split_cases()
+    retriever = Retriever(settings)
+    out["first_run"] = [
+        {"source": h.source, "section": h.section, "feed": h.feed}
+        for h in retriever.search(FIRST_RUN_QUESTION, top_k=5)
+    ]
+    out["first_run_unsplit"] = [
+        {"source": h.source, "section": h.section, "feed": h.feed}
+        for h in Retriever(settings, split_parts=False).search(FIRST_RUN_QUESTION, top_k=5)
+    ]
+    out["tune"] = eval_split(retriever, halves["tune"])
+    out["heldout"] = eval_split(retriever, halves["heldout"])
+    if args.tune:
+        grid = []
+        for rrf_k in GRID_RRF_K:
+            for diversify in (True, False):
+                for split_parts in (True, False):
+                    r = Retriever(settings, rrf_k=rrf_k, diversify=diversify, split_parts=split_parts)
+                    row = {"rrf_k": rrf_k, "diversify": diversify, "split_parts": split_parts}
+                    row["tune_hit@5"] = eval_split(r, halves["tune"], ("hybrid",))["hybrid"]["hit@5"]
+                    row["tune_mrr"] = eval_split(r, halves["tune"], ("hybrid",))["hybrid"]["mrr"]
+                    row["heldout_hit@5"] = eval_split(r, halves["heldout"], ("hybrid",))["hybrid"]["hit@5"]
+                    grid.append(row)
+        out["grid"] = grid
+    if args.mlquestions:
+        out["mlquestions"] = bench_mlquestions(Path(args.mlquestions), home, retriever, args.mlq_sample)
+    return out
+
+
+def bench_mlquestions(path: Path, home: Path, retriever, sample: int) -> dict:
+    """MLQuestions passages as user files beside the default corpus; its questions over the whole KB."""
+    import csv
+    import hashlib
+
+    from knowledge.pipeline import ingest_paths
+
+    if not path.is_file():
+        raise SystemExit(f"--mlquestions: {path} is not a file")
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    folder = home / "mlquestions"
+    folder.mkdir(parents=True, exist_ok=True)
+    file_of: dict[str, Path] = {}
+    for row in rows:
+        passage = row["input_text"].strip()
+        if passage not in file_of:
+            name = hashlib.sha256(passage.encode()).hexdigest()[:16]
+            file_of[passage] = folder / f"{name}.txt"
+            file_of[passage].write_text(passage + "\n", encoding="utf-8")
+    t0 = time.perf_counter()
+    (report,) = ingest_paths([folder], show_progress=False)
+    ingest_s = time.perf_counter() - t0
+    cases = [(row["target_text"].strip(), str(file_of[row["input_text"].strip()].resolve())) for row in rows]
+    if sample and sample < len(cases):
+        cases = cases[:: max(1, len(cases) // sample)][:sample]
+    out = {"passages": len(file_of), "questions": len(cases), "ingest_s": round(ingest_s, 1), "chunks": report.chunks}
+    for mode in ("dense", "bm25", "hybrid"):
+        ranks = []
+        for question, file in cases:
+            hits = retriever.search(question, top_k=5, mode=mode)
+            ranks.append(next((i for i, h in enumerate(hits, 1) if h.source == f"user:{file}"), None))
+        out[mode] = scores(ranks)
+    return out
+
+
+def print_quality(q: dict) -> None:
+    print("\nquality (hit@1 / hit@5 / MRR, k=5, all feeds searched)")
+    if "build_cold_s" in q:
+        print(f"default corpus build: cold {q['build_cold_s']} s, with shipped embeddings {q['build_cached_s']} s")
+    else:
+        print(f"default corpus build with shipped embeddings: {q['build_cached_s']} s")
+    names = [("tune", "retrieval.jsonl, tune half"), ("heldout", "retrieval.jsonl, held-out half")]
+    if "mlquestions" in q:
+        names.append(("mlquestions", f"MLQuestions ({q['mlquestions']['questions']} q, {q['mlquestions']['passages']} passages)"))
+    for key, label in names:
+        block = q[key]
+        n = block["hybrid"]["n"]
+        for mode in ("dense", "bm25", "hybrid"):
+            r = block[mode]
+            print(f"  {label:<45} n={n:<5} {mode:<7} {r['hit@1']:.3f} / {r['hit@5']:.3f} / {r['mrr']:.3f}")
+    if "grid" in q:
+        print("\ntuning grid, hybrid hit@5 (chosen on tune only; held-out shown for checking)")
+        for row in sorted(q["grid"], key=lambda r: (-r["tune_hit@5"], -r["tune_mrr"])):
+            print(f"  rrf_k={row['rrf_k']:<3} diversify={row['diversify']!s:<5} split_parts={row['split_parts']!s:<5} "
+                  f"tune {row['tune_hit@5']:.3f} (mrr {row['tune_mrr']:.3f})  held-out {row['heldout_hit@5']:.3f}")
+    print(f"\nfirst-run question: {FIRST_RUN_QUESTION}")
+    for label, key in (("searched part by part", "first_run"), ("searched whole", "first_run_unsplit")):
+        print(f"  {label}:")
+        for h in q[key]:
+            print(f"    {h['source']}  |  {h['section']}")
+
+
 def main(argv: list[str] | None = None) -> None:
     from tutor.config import get_settings
 
@@ -230,7 +412,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--synthetic", type=int, default=100_000, help="Synthetic chunks for the store test (0 = skip).")
     parser.add_argument("--synthetic-queries", type=int, default=100)
     parser.add_argument("--json", dest="json_path", help="Also write the results here.")
+    parser.add_argument("--quality", action="store_true", help="Only the quality part (build, tune/held-out, first-run question).")
+    parser.add_argument("--build-cold", action="store_true", help="Also time a cold default-corpus build (no shipped embeddings).")
+    parser.add_argument("--tune", action="store_true", help="With --quality: the RRF/diversification/part-splitting grid.")
+    parser.add_argument("--mlquestions", help="With --quality: the MLQuestions test TSV to ingest and search.")
+    parser.add_argument("--mlq-sample", type=int, default=0, help="Questions of --mlquestions to search (0 = all).")
     args = parser.parse_args(argv)
+    if args.quality:
+        with tempfile.TemporaryDirectory(prefix="tutor-bench-") as tmp:
+            quality = bench_quality(args, Path(tmp))
+            from knowledge.store import close_clients
+
+            close_clients()
+        print_quality(quality)
+        if args.json_path:
+            Path(args.json_path).write_text(json.dumps({"cpu_count": os.cpu_count(), "quality": quality}, indent=2))
+        return
 
     with tempfile.TemporaryDirectory(prefix="tutor-bench-") as tmp:
         home = Path(tmp)

@@ -30,11 +30,19 @@ import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.bridge.pydantic import PrivateAttr
 
+from knowledge.embed_cache import EmbeddingCache, shipped_cache
 from tutor.config import Settings, get_settings
 from tutor.errors import OfflineError, TutorError
 
 _SHIPPED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 EXPORT_VERSION = "3"  # bump when the export recipe changes so stale exports are remade
+
+
+def model_key(settings: Settings, backend: str | None = None) -> str:
+    """What a vector depends on besides its text: the model, the backend and its export recipe."""
+    backend = backend or settings.embed_backend
+    name = Path(settings.embed_model).name.lower()
+    return f"{name}-{backend}{EXPORT_VERSION if backend == 'onnx-int8' else ''}"
 
 
 def resolve_model_path(name: str) -> Path:
@@ -251,6 +259,7 @@ class TutorEmbedding(BaseEmbedding):
 
     backend: str = "onnx-int8"
     _encoder: Any = PrivateAttr()
+    _cache: Any = PrivateAttr()
 
     def __init__(self, settings: Settings | None = None, backend: str | None = None, **kwargs: Any):
         settings = settings or get_settings()
@@ -262,6 +271,7 @@ class TutorEmbedding(BaseEmbedding):
             **kwargs,
         )
         self._encoder = get_encoder(settings, backend)
+        self._cache: EmbeddingCache = shipped_cache(model_key(settings, backend))
 
     @classmethod
     def class_name(cls) -> str:
@@ -296,7 +306,11 @@ class TutorEmbedding(BaseEmbedding):
         from llama_index.core.schema import MetadataMode
 
         texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
-        vectors = self.embed_texts(texts)
-        for node, vector in zip(nodes, vectors):
-            node.embedding = vector.tolist()
+        # The default corpus's vectors ship with the package (knowledge.embed_cache); only
+        # the texts the cache lacks go through the encoder.
+        found, missing = self._cache.lookup(texts)
+        if missing:
+            found.update(zip(missing, self.embed_texts([texts[i] for i in missing])))
+        for pos, node in enumerate(nodes):
+            node.embedding = found[pos].tolist()
         return nodes
