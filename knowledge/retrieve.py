@@ -32,7 +32,7 @@ from knowledge.ledger import Ledger
 from knowledge.questions import question_parts
 from knowledge.store import Store
 from tutor.config import FEEDS, Settings, get_settings
-from tutor.errors import OfflineError, TutorError
+from tutor.errors import OfflineError, TutorError, check_choice, check_text, check_top_k
 
 __all__ = ["MODES", "Retriever", "bm25_is_fresh", "get_retriever", "rebuild_bm25", "search"]
 
@@ -158,15 +158,11 @@ class Retriever:
 
     def search(self, query: str, top_k: int | None = None, feed: str | None = None, mode: Mode = "hybrid") -> list[Citation]:
         """Best passages for ``query``. ``feed`` filters to one feed; ``mode`` picks the retriever."""
-        if not isinstance(query, str) or not query.strip():
-            raise TutorError("the search query is empty; give a question or some keywords")
-        top_k = self.settings.top_k if top_k is None else top_k
-        if not isinstance(top_k, int) or top_k < 1 or top_k > 100:
-            raise TutorError(f"top-k must be a whole number from 1 to 100, not {top_k}")
-        if feed is not None and feed not in FEEDS:
-            raise TutorError(f"unknown feed '{feed}' (use one of: {', '.join(FEEDS)})")
-        if mode not in MODES:
-            raise TutorError(f"unknown search mode '{mode}' (use one of: {', '.join(MODES)})")
+        check_text(query if isinstance(query, str) else None, "search query")
+        top_k = check_top_k(self.settings.top_k if top_k is None else top_k)
+        if feed is not None:
+            check_choice(feed, FEEDS, "feed")
+        check_choice(mode, MODES, "search mode")
         self._ensure_ready()
         query = query.strip()
         parts = question_parts(query) if self.split_parts else [query]
