@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
+from tutor.agent.text import stem
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_\-]+")
 _STOP = set("""the a an and or of to in on for with by from as at is are was were be been being it its this that these
 those which who what when where why how than then so such can could may might will would should do does did not no
@@ -28,16 +30,8 @@ MIN_SHARED = 3
 _END = re.compile(r"(?<=[.!?])(?=\s)|\n")
 
 
-def _stem(word: str) -> str:
-    word = word.lower()
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
 def content_words(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD.findall(text) if w.lower() not in _STOP and len(w) > 2}
+    return {stem(w) for w in _WORD.findall(text) if w.lower() not in _STOP and len(w) > 2}
 
 
 def best_passage(sentence: str, passages: Sequence[set[str]]) -> int | None:

@@ -16,6 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from tutor.agent.ask import SourceRef
+from tutor.agent.text import sentences as split_sentences
+from tutor.agent.text import stem
 from tutor.agent.tools.base import ToolContext, ToolOutput, as_ref, search_passages
 from tutor.agent.topics import BY_ID, TOPIC_IDS
 
@@ -39,29 +41,14 @@ class QuizArgs(BaseModel):
     topic: TopicId | None = Field(None, description="Roadmap topic id; none = the next topic to study.")  # type: ignore[valid-type]
 
 
-def _stem(word: str) -> str:
-    word = word.lower()
-    for suffix in ("ization", "isation", "ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
 def _terms(text: str) -> list[str]:
     words = re.findall(r"[A-Za-z][A-Za-z\-_]+", text)
     out: list[str] = []
     for w in words:
-        stem = _stem(w)
-        if len(w) > 3 and w.lower() not in STOPWORDS and stem not in out:
-            out.append(stem)
+        term = stem(w)
+        if len(w) > 3 and w.lower() not in STOPWORDS and term not in out:
+            out.append(term)
     return out
-
-
-def _sentences(text: str) -> list[str]:
-    body = re.sub(r"```.*?```", " ", text, flags=re.DOTALL)
-    body = re.sub(r"^#+ .*$", " ", body, flags=re.MULTILINE)
-    body = re.sub(r"[*_]{2,}", "", body)
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", " ".join(body.split())) if 40 <= len(s.strip()) <= 400]
 
 
 #: Sentence openings that are not a subject ("At its core is ...", "In practice it ...").
@@ -83,7 +70,7 @@ def make_question(passages: list[Any], topic_words: set[str] | None = None) -> d
     for rank, passage in enumerate(passages):
         if _LINKY.search(passage.section or ""):
             continue
-        for sentence in _sentences(passage.text):
+        for sentence in split_sentences(passage.text, min_chars=40, max_chars=400):
             m = _DEFINITION.match(sentence)
             if not m:
                 continue
@@ -103,7 +90,7 @@ def make_question(passages: list[Any], topic_words: set[str] | None = None) -> d
             "?" if verb in ("is", "are") else f" {'do' if verb in ('do', 'does') else _base(verb)}?")
         subject_terms = set(_terms(subject))
         # Rubric: the sentence's content words the passage itself repeats most (its topic words).
-        every = [_stem(w) for w in re.findall(r"[A-Za-z][A-Za-z\-_]+", passage.text)]
+        every = [stem(w) for w in re.findall(r"[A-Za-z][A-Za-z\-_]+", passage.text)]
         counts = {t: every.count(t) for t in set(every)}
         words = [t for t in _terms(m.group("rest")) if t not in subject_terms and len(t) >= 4]
         rubric = sorted(words, key=lambda t: -counts.get(t, 0))[:3]
@@ -120,12 +107,12 @@ def _fallback_question(passages: list[Any], topic_words: set[str] | None = None)
             continue
         if topic_words and not any(w in (passage.text + passage.title).lower() for w in topic_words):
             continue
-        sentences = _sentences(passage.text)
+        sentences = split_sentences(passage.text, min_chars=40, max_chars=400)
         if not sentences:
             continue
-        every = [t for t in (_stem(w) for w in re.findall(r"[A-Za-z][A-Za-z\-_]+", passage.text))
+        every = [t for t in (stem(w) for w in re.findall(r"[A-Za-z][A-Za-z\-_]+", passage.text))
                  if len(t) >= 5 and t not in STOPWORDS]
-        lower = set(_stem(w) for w in re.findall(r"\b[a-z][a-z\-_]+", passage.text))  # not only as a Name
+        lower = set(stem(w) for w in re.findall(r"\b[a-z][a-z\-_]+", passage.text))  # not only as a Name
         rubric = sorted({t for t in every if t in lower}, key=lambda t: (-every.count(t), t))[:3]
         if len(rubric) < 2:
             continue
@@ -189,12 +176,12 @@ def _meaning_score(answer: str, reference: str, settings: Any) -> float | None:
     return min(1.0, max(0.0, (cos - SEM_ZERO) / (SEM_FULL - SEM_ZERO)))
 
 
-def _surface(stem: str, text: str) -> str:
+def _surface(term: str, text: str) -> str:
     """The word of ``text`` a rubric stem came from ('overfitt' -> 'overfitting')."""
     for word in re.findall(r"[A-Za-z][A-Za-z\-_]+", text):
-        if _stem(word) == stem:
+        if stem(word) == term:
             return word.lower()
-    return stem
+    return term
 
 
 def grade(answer: str, pending: dict[str, Any], ctx: ToolContext) -> ToolOutput:

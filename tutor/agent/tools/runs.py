@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from tutor.agent.ask import SourceRef
+from tutor.agent.text import sentences as split_sentences
 from tutor.agent.tools.base import ToolContext, ToolOutput, as_ref, search_passages
 from tutor.errors import TutorError
 
@@ -61,10 +62,7 @@ def _turn_epoch(history: list[dict]) -> tuple[int, float] | None:
 
 def _best_sentences(text: str, words: set[str], limit: int = 2) -> str:
     """The passage's sentences sharing most words with the query, in passage order."""
-    body = re.sub(r"```.*?```", " ", text, flags=re.DOTALL)
-    body = re.sub(r"^#+ .*$", " ", body, flags=re.MULTILINE)
-    body = re.sub(r"^\s*[-*] .*$", " ", body, flags=re.MULTILINE)  # lists are notes, not explanations
-    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", " ".join(body.split())) if len(s.strip()) > 30]
+    sentences = split_sentences(text, min_chars=31, skip_lists=True)
     scored = sorted(range(len(sentences)),
                     key=lambda i: -len(words & set(re.findall(r"[a-z]+", sentences[i].lower()))))[:limit]
     return " ".join(sentences[i] for i in sorted(scored))
