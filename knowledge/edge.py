@@ -98,10 +98,15 @@ class EdgeClient:
         return self.root / name
 
     def collection_exists(self, name: str) -> bool:
+        if self.closed:
+            raise RuntimeError(f"the Edge store at {self.root} was closed")
         return name in self._shards or (self._path(name) / "edge_config.json").exists()
 
     def _shard(self, name: str) -> qe.EdgeShard | None:
         with self._guard:
+            if self.closed:
+                # The lock is released: opening a shard now could race another process.
+                raise RuntimeError(f"the Edge store at {self.root} was closed")
             shard = self._shards.get(name)
             if shard is None and self.collection_exists(name):
                 # Loading replays the WAL: whatever an earlier process wrote before it died is back.

@@ -131,13 +131,25 @@ class Store:
 
     def __init__(self, settings: Settings | None = None, client=None):
         self.settings = settings or get_settings()
-        self.client = client if client is not None else get_client(self.settings)
+        self._client = client if client is not None else get_client(self.settings)
+        self._shared = client is None
         self.collection = self.settings.collection
         self.edge = isinstance(self.client, EdgeClient)
         # A server wants JSON lists; qdrant-client's local mode is the only engine left.
         self.remote = not self.edge and bool(getattr(self.client, "init_options", {}).get("url"))
         if self.edge and client is None:
             _import_local_once(self)
+
+    @property
+    def client(self):
+        """The engine client; a shared Edge client closed by ``close_clients`` is reopened here.
+
+        Long-lived holders (the process-wide retriever) keep a Store across ``close_clients``;
+        without this they would keep using a closed engine that no longer holds the lock.
+        """
+        if self._shared and getattr(self._client, "closed", False):
+            self._client = get_client(self.settings)
+        return self._client
 
     @property
     def engine(self) -> str:
