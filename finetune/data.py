@@ -360,7 +360,7 @@ def check_contamination(items: Iterable[Item], ref: set[tuple[str, ...]]) -> Non
 class BuildConfig(BaseModel):
     seed: int = Field(13, description="Random seed of passage choice and layout.")
     n_passages: int = Field(3, ge=1, le=8, description="Passages shown per grounded/abstain item.")
-    max_passage_chars: int = Field(500, ge=100, le=8000, description="Each passage is cut to this many characters.")
+    max_passage_chars: int = Field(300, ge=100, le=8000, description="Each passage is cut to this many characters.")
     abstain_every: int = Field(5, ge=2, description="One abstention item per this many passages.")
     guide_every: int = Field(4, ge=2, description="One guide-mode item per this many passages.")
     tool_items: int = Field(96, ge=0, le=5000, description="Tool-call items.")

@@ -30,7 +30,7 @@ def data_command(
     out: Optional[Path] = typer.Option(None, "--out", help="Output dir (default: $TUTOR_HOME/finetune/data)."),
     seed: int = typer.Option(13, help="Random seed."),
     n_passages: int = typer.Option(3, help="Passages per grounded / abstention item."),
-    max_passage_chars: int = typer.Option(500, help="Each passage is cut to this many characters."),
+    max_passage_chars: int = typer.Option(300, help="Each passage is cut to this many characters."),
 ) -> None:
     from pydantic import ValidationError
 
