@@ -128,16 +128,15 @@ def search_command(
 ) -> None:
     from knowledge.retrieve import MODES
     from tutor.config import FEEDS
+    from tutor.errors import check_choice, check_text, check_top_k
 
     # Validate before any model or store loads, so a typo fails at once.
-    if not query.strip():
-        raise TutorError('the search query is empty; e.g. tutor search "what does dropout do"')
-    if top_k is not None and not 1 <= top_k <= 100:
-        raise TutorError(f"--top-k must be from 1 to 100, not {top_k}")
-    if feed is not None and feed not in FEEDS:
-        raise TutorError(f"unknown feed '{feed}'; choose one of: {', '.join(FEEDS)}")
-    if mode not in MODES:
-        raise TutorError(f"unknown mode '{mode}'; choose one of: {', '.join(MODES)}")
+    check_text(query, "search query", example='e.g. tutor search "what does dropout do"')
+    if top_k is not None:
+        check_top_k(top_k)
+    if feed is not None:
+        check_choice(feed, FEEDS, "feed")
+    check_choice(mode, MODES, "mode")
 
     from knowledge.corpus_default import ensure_default_corpus
     from knowledge.retrieve import get_retriever
