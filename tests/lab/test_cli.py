@@ -36,6 +36,9 @@ BAD = [
     (["run", "cnn", "--lr", "-0.1"], "lr must be a number greater than 0 and at most 1 (got -0.1)"),
     (["run", "cnn", "--epochs", "three"], "epochs must be an integer between 1 and 200 (got 'three')"),
     (["run", "cnn", "--wings", "2"], "unknown parameter 'wings' for cnn"),
+    (["run", "cnn", "--image-size", "12"], "image_size must be one of 8, 28 (got 12)"),
+    (["run", "cnn", "--augmentation", "false"], "unrecognized arguments: false (a true/false parameter is a flag"),
+    (["run", "mlp-uat", "--widths", "0,4"], "widths: every width must be between 1 and 1024"),
     (["show", "cnn-missing"], "no run 'cnn-missing'"),
 ]
 
