@@ -178,3 +178,31 @@ def test_compose_file_wires_the_tutor_to_the_qdrant_server():
     assert client_kwargs(settings)["url"] == "http://qdrant:6333"
     assert "TUTOR_QDRANT_URL".removeprefix("TUTOR_").lower() in Settings.model_fields
     assert "TUTOR_QDRANT_API_KEY".removeprefix("TUTOR_").lower() in Settings.model_fields
+
+
+def test_a_local_mode_store_from_before_is_imported_into_edge_once(tutor_home, monkeypatch):
+    # Upgrading users have their vectors in local mode and a ledger that says they are
+    # ingested; the first Edge open must bring those points over, and leave the old folder be.
+    monkeypatch.setenv("TUTOR_STORE_BACKEND", "local")
+    get_settings.cache_clear()
+    old = Store()
+    old.ensure(4)
+    ids = _ids(5)
+    old.upsert(ids, np.eye(5, 4, dtype=np.float32), [{"feed": "user", "source": f"user:{i}", "text": f"t{i}"} for i in range(5)])
+    close_clients()
+    monkeypatch.setenv("TUTOR_STORE_BACKEND", "edge")
+    get_settings.cache_clear()
+    store = Store()
+    assert store.engine == "edge" and store.count() == 5 and store.count("user") == 5 and store.dim() == 4
+    assert store.retrieve([ids[2]])[0].payload == {"feed": "user", "source": "user:2", "text": "t2"}
+    assert [h.id for h in store.query([1, 0, 0, 0], 1)] == [ids[0]]
+    store.delete_ids([ids[0]])
+    close_clients()
+    # Imported once: the next open keeps Edge's state (4 points) instead of importing again.
+    assert Store().count() == 4
+    close_clients()
+    monkeypatch.setenv("TUTOR_STORE_BACKEND", "local")
+    get_settings.cache_clear()
+    assert Store().count() == 5  # the local-mode store itself was not changed
+    close_clients()
+    get_settings.cache_clear()
