@@ -94,10 +94,16 @@ def answer_json(answer) -> dict:
         "mode": answer.mode,
         "tool_calls": [c.model_dump() for c in answer.tool_calls],
     }
-    for key in ("adapter",):
-        if key in answer.extra:
-            out[key] = answer.extra[key]
+    # The LoRA adapter the model runs with (null = the bare base model): settings decide it.
+    out["adapter"] = answer.extra["adapter"] if "adapter" in answer.extra else _adapter_in_use()
     return out
+
+
+def _adapter_in_use() -> str | None:
+    from tutor.config import get_settings
+    from tutor.llm.load import adapter_label
+
+    return adapter_label(get_settings())
 
 
 def ensure_corpus() -> None:

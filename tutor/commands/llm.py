@@ -38,6 +38,7 @@ def models_command(
     import json
 
     from tutor.config import get_settings
+    from tutor.llm.load import adapter_label
     from tutor.llm.model_files import locate, provenance
     from tutor.llm.presets import PRESETS
 
@@ -55,6 +56,8 @@ def models_command(
                 "files": where,
                 "description": preset.description,
                 "provenance": provenance(preset, settings),
+                # The adapter this preset runs with under the current settings (null = bare base model).
+                "adapter": adapter_label(settings.model_copy(update={"llm_preset": preset.name})),
             }
         )
     if as_json:
@@ -68,7 +71,8 @@ def models_command(
         table.add_column(col, overflow="fold")
     for r in rows:
         name = r["name"] + (" *" if r["default"] else "")
-        table.add_row(name, "yes" if r["offline"] else "no", r["source"], r["files"], r["description"])
+        adapter = f" + adapter {r['adapter']}" if r["adapter"] else ""
+        table.add_row(name, "yes" if r["offline"] else "no", r["source"], r["files"], r["description"] + adapter)
     console = Console()
     console.print(table)
     print("* = current preset (TUTOR_LLM_PRESET)")
