@@ -29,6 +29,13 @@ def params(message: str) -> dict:
                                                               "activations": ["sigmoid", "tanh", "relu"], "depth": 12}),
     ("backprop on the AND task in float32", {"kind": "backprop", "task": "and", "precision": "float32"}),
     ("universal approximation with widths 4, 16 and 64", {"kind": "mlp-uat", "widths": [4, 16, 64]}),
+    # a full stop after a number; a schema field name; a joined list with an everyday word; a flag after its name
+    ("Train the cnn with a learning rate of 0.5.", {"kind": "cnn", "lr": 0.5}),
+    ("race the optimizers with lr_adam=1e-2", {"kind": "optimizers", "lr_adam": 0.01}),
+    ("race adam and momentum on the ravine", {"kind": "optimizers", "problem": "ravine", "optimizers": ["adam", "momentum"]}),
+    ("train a cnn with augmentaion on", {"kind": "cnn", "augmentation": True}),
+    ("the overfitting demo with no label noise", {"kind": "overfitting", "label_noise": 0.0}),
+    ("optimizer race with momentum coefficient 0.95", {"kind": "optimizers", "momentum": 0.95}),
 ])
 def test_parameters_are_read_from_the_message(message, expected):
     assert params(message) == expected

@@ -28,6 +28,19 @@ DATASETS = Path(__file__).resolve().parents[2] / "evals" / "datasets"
     ("can you run the timeseries demo with window 12", "run_experiment"),
     ("what does the epochs setting of a CNN do?", "search_knowledge"),
     ("why does validation loss rise in general? don't run anything", "search_knowledge"),
+    # small talk with model words, and questions about the tutor itself
+    ("lol my training data is my cat walking on the keyboard", "none"),
+    ("what's your name?", "none"),
+    ("ok now train the rnn", "run_experiment"),
+    # a run verb may open the second sentence; "can we" asks politely
+    ("I'd love to see dropout at work. Could you run the overfitting demo?", "run_experiment"),
+    ("can we train the cnn now?", "run_experiment"),
+    ("can you explain why relu beats sigmoid in deep nets", "search_knowledge"),
+    ("i dont get padding in convolutions, help", "search_knowledge"),
+    ("according to the roadmap, which tools track my experiments?", "search_knowledge"),
+    ("put my two most recent runs side by side", "compare_runs"),
+    ("which topics have I already mastered?", "progress"),
+    ("progres report pls", "progress"),
 ])
 def test_intent_rules(message, tool):
     assert intent_rules(message) == tool
@@ -43,6 +56,16 @@ def test_quiz_topic_comes_from_the_roadmap_topics():
     assert fill_arguments("quiz", "quiz me on LSTMs") == {"topic": "rnn"}
     assert fill_arguments("quiz", "test me on LoRA") == {"topic": "fine-tuning"}
     assert fill_arguments("quiz", "quiz me") == {}
+    assert fill_arguments("quiz", "quiz me on large language models") == {"topic": "llm"}  # plural alias
+    assert fill_arguments("quiz", "quiz on nlp basics") == {"topic": "nlp"}  # "basics" qualifies NLP
+
+
+def test_a_quiz_topic_described_in_words_is_found_by_meaning(agent_env):
+    router = Router()
+    described = router.route("quiz me on how the error signal flows backwards to update the weights")
+    assert described.tool == "quiz" and described.arguments == {"topic": "backpropagation"}
+    # Left to the tutor: no topic is made up.
+    assert router.route("quiz me on whatever topic you think I need most").arguments == {}
 
 
 def test_embedding_vote_sends_unseen_wording_to_the_right_tool(agent_env):

@@ -170,7 +170,8 @@ def _numeric(text: str, field: str, is_int: bool) -> float | int | None:
     for name in _names(field):
         n = re.escape(name)
         patterns = [
-            rf"(?<![a-z0-9_]){n}\s*(?:of|=|:|to|at|is|as|set to|around|about)?\s*({_NUM})(?![a-z0-9]|\.\d)",
+            rf"(?<![a-z0-9_]){n}(?:\s+(?:coefficient|value|rate|factor|amount|level))?\s*"
+            rf"(?:of|=|:|to|at|is|as|set to|around|about)?\s*({_NUM})(?![a-z0-9]|\.\d)",
             rf"(?<![a-z0-9_.])({_NUM})\s*(?:x\s*)?(?:{_FILLER}\s+)?{n}(?![a-z0-9_])",
         ]
         for pattern in patterns:
@@ -212,6 +213,17 @@ def _choice_mentions(text: str, field: str, choices: list[Any], kind: str | None
                 found.append((m.start(), choice))
                 break
     return [c for _, c in sorted(found, key=lambda x: x[0])]
+
+
+def _allows_zero(info: Any) -> bool:
+    """True when the field's bounds admit 0 (a ``ge`` of at most 0, and no ``gt`` at or above 0)."""
+    low_ok = False
+    for rule in info.metadata:
+        ge, gt = getattr(rule, "ge", None), getattr(rule, "gt", None)
+        if gt is not None and gt >= 0 or ge is not None and ge > 0:
+            return False
+        low_ok = low_ok or ge is not None
+    return low_ok
 
 
 def _joined(text: str, choice: Any, choices: list[Any]) -> bool:
@@ -277,6 +289,9 @@ def extract_params(message: str, params_model: type, kind: str | None = None) ->
             continue
         if ann in (int, float):
             value = _numeric(text, field, ann is int)
+            if value is None and _allows_zero(info) and re.search(
+                    rf"(?<![a-z])(?:no|without|zero)\s+(?:{'|'.join(re.escape(n) for n in _names(field))})(?![a-z])", text):
+                value = 0 if ann is int else 0.0  # "no label noise" states a value: zero
             if value is not None:
                 out[field] = value
     return out

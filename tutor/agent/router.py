@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from tutor.agent import arguments
 from tutor.agent.router_exemplars import EXEMPLARS
-from tutor.agent.topics import topic_for
+from tutor.agent.topics import TOPICS, topic_for
 from tutor.config import Settings, get_settings
 
 TOOLS = ("search_knowledge", "run_experiment", "explain_run", "compare_runs", "quiz", "progress", "none")
@@ -33,6 +33,13 @@ K = 5
 #: Below this best similarity to any exemplar, the message is treated as a knowledge question:
 #: knowledge questions always retrieve, and the relevance gate then says if the sources lack it.
 MIN_SIMILARITY = 0.35
+#: A quiz topic described in words: the least similarity to accept, and what a named alias adds.
+MIN_TOPIC_SIMILARITY = 0.2
+ALIAS_BONUS = 0.05
+#: "on whatever topic you think I need": the learner leaves the topic to the tutor.
+_ANY_TOPIC = re.compile(r"\b(?:(?:whatever|any|a random|random) (?:topic|subject|area|one|thing)|anything|your choice|"
+                        r"you (?:choose|pick|think|decide))\b")
+_TOPIC_PHRASE = re.compile(r"\b(?:on|about|regarding|covering|over)\s+(.+)$")
 
 
 class Decision(BaseModel):
@@ -52,6 +59,7 @@ class Router:
         self._lock = threading.Lock()
         self._matrix: np.ndarray | None = None
         self._labels: list[str] = []
+        self._topics: np.ndarray | None = None
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         if self._encoder is None:
@@ -85,11 +93,33 @@ class Router:
         tool = max(votes, key=votes.get)
         return tool, votes[tool] / (sum(votes.values()) or 1.0)
 
+    def topic(self, message: str) -> str | None:
+        """The roadmap topic a quiz request names, by its words or by what it describes.
+
+        Learners name topics by description ("the theorem that says one hidden layer is enough"),
+        which no alias list covers; the encoder compares the phrase after "on"/"about" with each
+        topic's title, query and aliases, and a named alias adds a bonus (it is strong evidence).
+        """
+        phrase = _TOPIC_PHRASE.search(message.lower())
+        named = topic_for(message.lower().replace("quiz", " "))
+        if phrase is None or len(phrase.group(1).split()) < 3 or _ANY_TOPIC.search(phrase.group(1)):
+            return named  # "quiz me on lstms": the alias says it; a short phrase carries little meaning
+        with self._lock:
+            if self._topics is None:
+                self._topics = self._encode([f"{t.title}. {t.query}. {', '.join(t.aliases)}" for t in TOPICS])
+        sims = self._topics @ self._encode([phrase.group(1)])[0]
+        scores = [float(s) + (ALIAS_BONUS if t.id == named else 0.0) for t, s in zip(TOPICS, sims)]
+        best = int(np.argmax(scores))
+        return TOPICS[best].id if scores[best] >= MIN_TOPIC_SIMILARITY else named
+
     def route(self, message: str) -> Decision:
         t0 = time.perf_counter()
         rule = intent_rules(message)
         tool, confidence = (rule, 1.0) if rule is not None else self.choose_tool(message)
         args = fill_arguments(tool, message)
+        if tool == "quiz":
+            topic = self.topic(message)
+            args = {"topic": topic} if topic else {}
         if tool == "run_experiment" and "kind" not in args and confidence < 1.0:
             tool, args = "search_knowledge", fill_arguments("search_knowledge", message)
         return Decision(tool=tool, arguments=args, confidence=confidence, rule=rule,
@@ -105,8 +135,17 @@ _CHAT = re.compile(r"^(?:hi|hey|hello|yo|hiya|thanks?|thank you|thx|ty|ok(?:ay)?
 #: Small talk that opens with an interjection and asks nothing ("lol my cat walked on the keyboard").
 _ASIDE = re.compile(r"^(lol|lmao|haha\w*|hehe\w*|oops|whoops|sorry|my bad|brb|omg|wow|ugh|meh)\b[^?]*$")
 #: Questions about the tutor itself, and thanks said anywhere in a message that asks nothing.
-_ABOUT_YOU = re.compile(r"\b(?:what(?:'s| is) your name|who are you|what are you|are you (?:a |an )?(?:bot|robot|human|"
+_ABOUT_YOU = re.compile(r"\b(?:what(?:'s| is) your name|who are you|what are you|what can you do|"
+                        r"are you (?:running|based|built) on|(?:talk|speak|write|answer) (?:to you |to me )?in [a-z]+ or|"
+                        r"are you (?:a |an )?(?:\w+ )?(?:chatbot|teacher|tutor)\b|are you (?:a |an )?(?:bot|robot|human|"
                         r"person|ai|real)|who (?:made|built|created|wrote) you|how old are you)\b")
+_LAUGH = re.compile(r"\b(?:haha\w*|hehe\w*|lol|lmao|rofl)\b")
+#: "I don't get stride and padding": a request for an explanation, whatever it names.
+_CONFUSED = re.compile(r"\bi (?:do ?n[o']?t|dont) (?:get|understand)\b|\bi'?m (?:confused|lost|stuck) (?:about|on|with)\b"
+                       r"|\bhelp me understand\b|\bconfused about\b|\bmakes? no sense\b")
+#: "can you explain why ...": polite, and still a question.
+_POLITE_ASK = re.compile(r"^(?:(?:can|could|would) (?:you|u) |please |pls |plz )(?:explain|tell me|describe|clarify|"
+                         r"define|elaborate|help me understand)\b")
 _THANKS = re.compile(r"\b(?:thank (?:you|u)|thanks|thx|ty)\b")
 _MODE = re.compile(r"\b(?:switch|change|go|put me|turn on|use)\b.*\b(?:guide|socratic|explain|explanation)\b.*\bmode\b"
                    r"|\b(?:guide|socratic|explain) mode\b")
@@ -116,19 +155,19 @@ _RECALL = re.compile(r"\bwhat did (?:i|you) (?:just |already |first )?(?:say|tel
 _ABOUT_ME = re.compile(r"^(?:(?:hi|hello|hey)[,!. ]+)?(?:my name is|i am|i'm|im|i have been|i've been|i was|"
                        r"i work|i study)\b")
 _PROGRESS = re.compile(r"\b(?:my progress|progress so far|mastery|study next|learn next|next topic|my gaps|gaps|"
-                       r"weak (?:topics?|spots?|areas?)|how am i doing|where am i on|what have i (?:covered|learned|mastered)|(?:topic|what) should i (?:tackle|study|learn|focus on|do) next|tackle next|(?:have i|i've|i have) (?:already |yet )?(?:covered|learned|learnt|mastered|done)|my (?:quiz )?(?:scores?|results?|grades?|marks?)\b|scores? on the quiz|(?:am i|i'm|i am) (?:still )?weak|"
+                       r"weak (?:topics?|spots?|areas?)|how am i doing|where am i on|what have i (?:covered|learned|mastered)|(?:topic|what) should i (?:tackle|study|learn|focus on|do) next|tackle next|(?:have i|i've|i have) (?:already |yet )?(?:covered|learned|learnt|mastered|done)|my (?:quiz )?(?:scores?|results?|grades?|marks?)\b|scores? on the quiz|(?:am i|i'm|i am) (?:still )?weak|\bweakest\b|\bstrongest topic|how far (?:along|through|into|am i)|"
                        r"progress (?:report|update|summary|overview|check)|\bmy (?:status|stats|standing)\b|"
                        r"(?:topics?|parts?|chapters?|modules?|lessons?|sections?) (?:have |did )?i (?:already )?(?:finished|completed|done|passed|covered)|"
                        r"how much of (?:the |this |my )?(?:course|roadmap|material|curriculum) (?:have|did|do) i)")
-_QUIZ = re.compile(r"\bquiz|\btest me\b|\btest my (?:knowledge|understanding)|\bpractice questions?\b|"
+_QUIZ = re.compile(r"\bquiz|\btest me\b|\btest questions?\b|\b(?:be|get) tested\b|\btest my (?:knowledge|understanding)|\bpractice questions?\b|"
                    r"\bcheck my understanding\b|\bquick test\b|\b(?:ask|give) me (?:a |some )?(?:few )?questions?\b|"
                    r"\bget some questions\b|\bsome questions (?:about|on)\b")
-_COMPARE = re.compile(r"\bcompare\b|\bnext to each other\b|\bagainst each other\b|\bhead to head\b|\bline up\b|\bvs\.?\b|\bversus\b|\bstack(?:s)? up\b|\bside by side\b|\bdiff\b|\bwhich (?:run|one) (?:was|did)")
+_COMPARE = re.compile(r"\bcompare\b|\bbeat\b|\b(?:better|worse) than\b|\bthe one before\b|\bnext to each other\b|\bagainst each other\b|\bhead to head\b|\bline up\b|\bvs\.?\b|\bversus\b|\bstack(?:s)? up\b|\bside by side\b|\bdiff\b|\bwhich (?:run|one) (?:was|did)")
 _RUN_REF = re.compile(r"\b(?:my|the|that|this|last|previous|latest) (?:(?:last|latest|previous|two|2|most|recent|"
                       r"newest|earlier|first|second) ){0,3}"
-                      r"(?:runs?|experiments?|training runs?|curves?|results?)\b|\b(?:gru|lstm|cnn|rnn) (?:run|one)\b")
+                      r"(?:training )?(?:runs?|experiments?|curves?|results?|numbers)\b|\b(?:gru|lstm|cnn|rnn) (?:run|one)\b")
 _NO_RUN = re.compile(r"\b(?:no need to|don'?t|do not|without) (?:run|train)|\bin general\b|\bconceptually\b|\bin theory\b")
-_RUN_VERB = re.compile(r"(?:^|[.!?]\s+)(?:(?:can|could|would|will) (?:you|u) |(?:can|could|shall) we |please |pls |plz |let'?s |now |ok,? |i want to |i'd like to |"
+_RUN_VERB = re.compile(r"(?:^|[.!?]\s+)(?:(?:can|could|would|will) (?:you|u) |(?:can|could|shall) we |(?:is|would) it (?:be )?possible to |please |pls |plz |let'?s |now |ok,? |i want to |i'd like to |"
                        r"go ahead and |lets )*(?:train|trian|trane|run|rerun|launch|start|fit|race|forecast|predict|show me|"
                        r"demonstrate|demo|try|do|execute|kick off|spin up|watch|see|compare|approximate)\b"
                        r"|\b(?:demo|experiment)\b.*\b(?:pls|please|plz)\b|^\w+(?: \w+)? demo\b|\bdemo (?:pls|please)|"
@@ -136,7 +175,8 @@ _RUN_VERB = re.compile(r"(?:^|[.!?]\s+)(?:(?:can|could|would|will) (?:you|u) |(?
 #: Nouns of a request to run something, for messages with no verb ("optimizer race: sgd and adam, 500 steps").
 _RUN_NOUN = re.compile(r"\b(?:demo|race|experiment|run)\b|\b\d[\d.e-]*\s*(?:epochs?|steps|seed)\b"
                        r"|\b(?:epochs?|steps|seed)\s*[=:]?\s*\d")
-_POLITE = re.compile(r"^(?:(?:can|could|would|will) (?:you|u)|(?:can|could|shall) we|please|pls|plz)\b")
+_POLITE = re.compile(r"^(?:(?:can|could|would|will) (?:you|u)|(?:can|could|shall) we|(?:is|would) it (?:be )?possible to|"
+                     r"please|pls|plz)\b")
 #: "explain my last run": a request about a past run, even when it also says "experiment ... pls".
 _EXPLAIN_REF = re.compile(r"^(?:(?:can|could|would) (?:you|u) |please |pls |plz )?(?:explain|describe|interpret|"
                           r"analy[sz]e|walk me through|break down|go over|tell me about)\b")
@@ -168,11 +208,12 @@ def intent_rules(message: str) -> str | None:
         return "progress"
     if _QUIZ.search(low):
         return "quiz"
-    if _THANKS.search(low) and not asks and not kind:
+    question = bool(_QUESTION.search(low)) and not _POLITE.search(low) or bool(_POLITE_ASK.search(low))
+    if (_THANKS.search(low) and not kind or _LAUGH.search(low) and not question) and not asks \
+            and not _RUN_VERB.search(low):
         return "none"
     if _NO_RUN.search(low):
         return "search_knowledge"
-    question = bool(_QUESTION.search(low)) and not _POLITE.search(low)
     # A question that names where to look ("according to the roadmap, ...") asks the sources.
     if (question or asks) and arguments.search_feed(low) and not _RUN_VERB.search(low):
         return "search_knowledge"
@@ -180,6 +221,8 @@ def intent_rules(message: str) -> str | None:
         return "compare_runs" if _COMPARE.search(low) else "explain_run"
     if _RUN_REF.search(low) and _COMPARE.search(low):
         return "compare_runs"
+    if _CONFUSED.search(low) and not _RUN_VERB.search(low):
+        return "search_knowledge"
     if kind and not question and (_RUN_VERB.search(low) or _RUN_NOUN.search(low)):
         return "run_experiment"
     if question or low.endswith("?"):
