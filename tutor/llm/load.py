@@ -5,11 +5,15 @@ from __future__ import annotations
 import atexit
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tutor.config import Settings, get_settings
 from tutor.errors import TutorError
-from tutor.llm.backends.base import TutorLLM
 from tutor.llm.presets import get_preset
+
+if TYPE_CHECKING:  # annotations only: importing the backends pulls llama_index (~2 s), which
+    # `tutor models` (adapter_label) must not pay for
+    from tutor.llm.backends.base import TutorLLM
 
 DEFAULT_VLLM_URL = "http://127.0.0.1:8000/v1"
 
