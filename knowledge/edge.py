@@ -44,7 +44,7 @@ class EdgeLockedError(RuntimeError):
 class Hit:
     """One point as the Store hands it on (qdrant-client's ScoredPoint/Record have the same fields)."""
 
-    __slots__ = ("id", "score", "payload", "vector")
+    __slots__ = ("id", "payload", "score", "vector")
 
     def __init__(self, point_id, score=None, payload=None, vector=None):
         # qdrant-client returns UUID ids as strings; Edge as uuid.UUID. The retriever and the
@@ -242,7 +242,7 @@ class EdgeClient:
             for shard in self._shards.values():
                 try:
                     shard.close()
-                except Exception:
+                except Exception:  # noqa: BLE001, S110 (closing at exit: nothing left to tell anyone)
                     pass
             self._shards.clear()
             if not self.closed:
