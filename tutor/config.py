@@ -93,6 +93,11 @@ class Settings(BaseSettings):
 
     # --- llm ---------------------------------------------------------------------------
     llm_preset: str = Field("qwen2.5-coder-0.5b", description="Named model preset (tutor.llm.presets).")
+    router: Literal["embedding", "native"] = Field(
+        "embedding", description="How the agent picks a tool: 'embedding' (intent rules + the encoder's vote over "
+                                 "labelled exemplars; every backend) or 'native' (the served model's own function "
+                                 "calling, for the openai and vllm backends; arguments the learner did not state "
+                                 "are dropped).")
     llm_backend: Literal["llamacpp", "transformers", "openai", "vllm"] = Field(
         "llamacpp", description="Which runtime serves the preset."
     )

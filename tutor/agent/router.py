@@ -185,8 +185,12 @@ _QUESTION = re.compile(r"^(?:what|whats|what's|why|how|is|are|does|do|did|which|
                        r"explain|define|tell me|describe|difference)\b")
 
 
-def intent_rules(message: str) -> str | None:
-    """The tool a message's wording names unmistakably, or None to let the embedding vote decide."""
+def intent_rules(message: str, questions: bool = True) -> str | None:
+    """The tool a message's wording names unmistakably, or None to let the embedding vote decide.
+
+    With ``questions=False`` the last rule (any other question retrieves) is left out, so a model
+    that routes natively decides those (``native_router.py``).
+    """
     low = " ".join(message.lower().split())
     ids = arguments.run_ids(low)
     low = _fix_intent_typos(low)
@@ -225,7 +229,7 @@ def intent_rules(message: str) -> str | None:
         return "search_knowledge"
     if kind and not question and (_RUN_VERB.search(low) or _RUN_NOUN.search(low)):
         return "run_experiment"
-    if question or low.endswith("?"):
+    if questions and (question or low.endswith("?")):
         return "search_knowledge"
     return None
 

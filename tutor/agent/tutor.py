@@ -37,6 +37,7 @@ from tutor.agent.events import (
     ToolCallRecord,
     ToolResultEvent,
 )
+from tutor.agent.native_router import make_router
 from tutor.agent.router import Decision, Router, question_scope
 from tutor.agent.scope import ExplanationsOnly, question_parts
 from tutor.agent.uploads import OwnUploadsOnly
@@ -57,7 +58,7 @@ class Tutor:
         self.settings = settings or get_settings()
         self._llm = llm
         self.retriever = retriever
-        self.router = router or Router(self.settings)
+        self.router = router or make_router(self.settings, llm=lambda: self.llm)
         self._memory = memory
 
     # -- lazy parts --------------------------------------------------------------------------------
