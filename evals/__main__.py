@@ -1,12 +1,14 @@
-"""`python -m evals SUITE [ARGS]`: run an evaluation suite from the CLI.
+"""`python -m evals SUITE [ARGS]` (also `tutor eval SUITE`): run an evaluation suite from the CLI.
 
-Suites: retrieval (hit@k / MRR of dense, BM25 and hybrid search), faithfulness (exact
-names and numbers kept in answers, citation validity), tools (the agent's routing: tool choice,
-argument exact match, invented arguments). Each suite module has ``main(argv)``.
-
-``python -m evals retrieval`` also checks the minimums in ``evals/thresholds.toml`` (another
-file with ``--thresholds FILE``, none with ``--no-gate``): it prints one line per score below
-its minimum and exits 1. The gate logic is ``evals.gates.check``.
+Suites: retrieval (hit@1/hit@k/MRR/nDCG of dense, BM25 and hybrid search), answers (correctness,
+citations, abstention), faithfulness (exact names and numbers kept), tools (the agent's routing; the
+LLM's tool calls on BFCL files), pedagogy (guide mode; the judge against MRBench), knowledge
+(multiple choice closed-book vs with retrieval), experiments (lab recipes meet their bars,
+reproducibly), speed (TTFT, decode tok/s, retrieval and routing latency), all (the fast suites in
+turn), and `compare RUN_A RUN_B` (per-metric deltas of two reports). Every suite takes the common
+options of evals.common (--model --adapter --dataset --format --limit --json --out --thresholds),
+writes <suite>.json and <suite>.md under --out, and exits 1 when a score falls below its minimum
+in evals/thresholds.toml (one line per metric).
 """
 
 from __future__ import annotations
@@ -16,11 +18,23 @@ import sys
 
 SUITES = {
     "retrieval": "evals.retrieval",
+    "answers": "evals.answers",
     "faithfulness": "evals.faithfulness",
     "tools": "evals.tools",
-    "answers": "evals.answers",
     "pedagogy": "evals.pedagogy",
+    "knowledge": "evals.knowledge",
+    "experiments": "evals.experiments",
+    "speed": "evals.speed",
+    "all": "evals.all",
+    "compare": "evals.compare",
 }
+
+
+def usage() -> str:
+    return ("usage: tutor eval {" + "|".join(SUITES) + "} [--help | options]\n"
+            "  common options: --model PRESET --adapter PATH --dataset PATH --format NAME --limit N --json\n"
+            "                  --out DIR --thresholds FILE --no-gate --no-progress\n"
+            "  tutor eval compare RUN_A RUN_B   per-metric deltas of two reports (files or --out dirs)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,8 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         if argv and argv[0] not in {"-h", "--help"}:
             print(f"error: unknown suite {argv[0]!r}; choose one of: {', '.join(SUITES)}", file=sys.stderr)
             return 2
-        print("usage: python -m evals {" + "|".join(SUITES) + "} [--help | suite options]")
-        print("  retrieval and tools also gate on evals/thresholds.toml: --thresholds FILE, or --no-gate")
+        print(usage())
         return 0
     module = importlib.import_module(SUITES[argv[0]])
     return int(module.main(argv[1:]) or 0)

@@ -1,6 +1,6 @@
 """The answers suite: are the tutor's answers right, cited, faithful, in its own words, and honest?
 
-    python -m evals answers [--limit N] [--unanswerable N] [--json PATH] [--no-attribution]
+    python -m evals answers [--limit N] [--unanswerable N] [--json [PATH]] [--out DIR] [--no-attribution]
 
 Each question of ``evals/datasets/answers.jsonl`` goes through the agent (``Tutor.turn``, explain
 mode, one new session each). Scored per answer, by rules (documented here; their agreement with
@@ -20,15 +20,12 @@ a hand-labelled sample is still to be measured, so no gate uses them yet):
 
 from __future__ import annotations
 
-import argparse
 import re
 import statistics
-import sys
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
-
 
 DATASET_PATH = Path(__file__).parent / "datasets" / "answers.jsonl"
 _ABSTAIN = re.compile(r"don't cover|do not cover|not covered|cannot answer|can't answer|no information|don't know",
@@ -202,24 +199,24 @@ class _Passages:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from evals.report import markdown_table, write_json
+    from evals.common import EvalRun, apply_model_options, parser
+    from evals.external import resolve
+    from evals.report import markdown_table
     from tutor.config import get_settings
 
-    parser = argparse.ArgumentParser(prog="python -m evals answers", description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default=str(DATASET_PATH))
-    parser.add_argument("--limit", type=int, default=None, help="First N answerable questions.")
-    parser.add_argument("--unanswerable", type=int, default=None, help="First N unanswerable questions.")
-    parser.add_argument("--json", dest="json_path", help="Write the report (kept up to date after every answer).")
-    parser.add_argument("--no-attribution", action="store_true", help="Only the model's own [n] markers.")
-    parser.add_argument("--system", choices=["tutor", "closed-book", "llamaindex"], default="tutor",
-                        help="tutor (the agent), or an anchor: closed-book (no retrieval), llamaindex "
-                             "(VectorStoreIndex.as_query_engine over the same chunks).")
-    args = parser.parse_args(argv)
-    cases = load_dataset(args.dataset)
+    p = parser("answers", __doc__.splitlines()[0], dataset_help="answers.jsonl-style questions.")
+    p.add_argument("--unanswerable", type=int, default=None, help="First N unanswerable questions.")
+    p.add_argument("--no-attribution", action="store_true", help="Only the model's own [n] markers.")
+    p.add_argument("--system", choices=["tutor", "closed-book", "llamaindex"], default="tutor",
+                   help="tutor (the agent), or an anchor: closed-book (no retrieval), llamaindex "
+                        "(VectorStoreIndex.as_query_engine over the same chunks).")
+    args = p.parse_args(argv)
+    apply_model_options(args)
+    fmt = resolve(args.dataset, args.format, "answers", ("project",))
+    cases = load_dataset(args.dataset or DATASET_PATH)
+    # --limit is the number of answerable questions (as before), --unanswerable the others'.
     ans = [c for c in cases if c.answerable][: args.limit]
     una = [c for c in cases if not c.answerable][: args.unanswerable]
-    from tqdm import tqdm
-
     from tutor.agent import Tutor
 
     settings = get_settings().model_copy(update={"attribute_citations": not args.no_attribution})
@@ -229,22 +226,19 @@ def main(argv: list[str] | None = None) -> int:
         from tutor.llm.load import get_llm
 
         tutor = ClosedBook(get_llm()) if args.system == "closed-book" else LlamaIndexDefault(get_llm(), settings)
-    bar = tqdm(total=len(ans) + len(una), desc="answers", file=sys.stderr)
+    ev = EvalRun("answers", args, model=settings.llm_preset, dataset=args.dataset, fmt=fmt,
+                 gate_model=settings.llm_preset)
+    ev.score(ans + una, lambda case: run([case], tutor)["items"][0], desc=f"answers ({args.system})")
+    m = summarise(ev.items)
+    table = markdown_table(["system", "answerable", "unanswerable", "correct", "key points", "inline [n]", "support",
+                            "exact-keep", "abstain", "pasted", "p50 s"],
+                           [[args.system, m["answerable"], m["unanswerable"], m["correctness"], m["key_points_stated"],
+                             m["inline_citation_rate"], m["citation_support"], m["exact_keep"], m["abstention"],
+                             m["pasted_passage_rate"], m["latency_p50_s"]]])
+    return ev.finish(m, extra={"system": args.system}, table=table)
 
-    def on_row(rows):
-        bar.update(1)
-        if args.json_path:  # Ctrl-C keeps what was scored
-            write_json(args.json_path, {"suite": "answers", "metrics": summarise(rows), "items": rows})
 
-    report = run(ans + una, tutor, on_row=on_row)
-    report["system"] = args.system
-    if args.json_path:
-        write_json(args.json_path, report)
-    bar.close()
-    m = report["metrics"]
-    print(markdown_table(["system", "answerable", "unanswerable", "correct", "key points", "inline [n]", "support",
-                          "exact-keep", "abstain", "pasted", "p50 s"],
-                         [[args.system, m["answerable"], m["unanswerable"], m["correctness"], m["key_points_stated"],
-                           m["inline_citation_rate"], m["citation_support"], m["exact_keep"], m["abstention"],
-                           m["pasted_passage_rate"], m["latency_p50_s"]]]))
-    return 0
+if __name__ == "__main__":
+    from evals.report import run_cli
+
+    run_cli(main)

@@ -23,7 +23,6 @@ Only public APIs: ``tutor.agent.ask.ask``, ``tutor.llm.load.load_llm``,
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -35,7 +34,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from evals.report import markdown_table, write_json
+from evals.report import markdown_table
 from tutor.errors import TutorError
 
 DATASET_PATH = Path(__file__).parent / "datasets" / "faithfulness.jsonl"
@@ -119,22 +118,7 @@ def run(
         )
         if on_row is not None:
             on_row(rows)
-    n = len(rows) or 1
-    given = [r for r in rows if r["given"]]
-    return {
-        "model": getattr(getattr(llm, "metadata", None), "model_name", type(llm).__name__),
-        "style": style,
-        "most_relevant": most_relevant,
-        "questions": len(rows),
-        "exact_keep_rate": sum(r["kept"] for r in rows) / n,
-        "given_rate": len(given) / n,
-        "keep_rate_when_given": (sum(r["kept"] for r in given) / len(given)) if given else None,
-        "citation_validity": sum(r["citations_valid"] for r in rows) / n,
-        "answers_with_citations": sum(r["cited"] > 0 for r in rows) / n,
-        "invalid_markers": sum(r["invalid_markers"] for r in rows),
-        "median_latency_s": statistics.median(r["latency_s"] for r in rows) if rows else None,
-        "rows": rows,
-    }
+    return summarise(rows, llm, style, most_relevant)
 
 
 def calibrate_gate() -> dict:
@@ -181,20 +165,68 @@ def print_report(report: dict) -> None:
                          [[r["id"], r["kept"], r["given"], r["citations_valid"], r["cited"]] for r in report["rows"]]))
 
 
+def supported_rules(answer: str, knowledge: str, question: str) -> dict[str, bool]:
+    """The support judges on one (answer, passage) pair; each says whether the passage backs the answer.
+
+    - ``attribution``: the rule the tutor uses to attach [n] markers (tutor.agent.attribution.best_passage):
+      at least 3 content words and half of them found in the passage. Short answers ("Delhi") have
+      too few words for it, so it says "unsupported" whatever the passage holds.
+    - ``new_words``: the answer's content words that the question does not already hold must
+      (at least half of them) be in the passage; an answer that adds no word of its own is supported.
+    """
+    from tutor.agent.attribution import MIN_SHARE, best_passage, content_words
+
+    passage = content_words(knowledge)
+    new = content_words(answer) - content_words(question)
+    return {"attribution": best_passage(answer, [passage]) == 1,
+            "new_words": (len(new & passage) / len(new) >= MIN_SHARE) if new else True}
+
+
+def halueval_agreement(args) -> int:
+    """The support judges against HaluEval's labels: each right answer should be judged supported by
+    its knowledge passage, each hallucinated answer unsupported."""
+    from evals.common import EvalRun, agreement
+    from evals.external import read_halueval
+
+    data = read_halueval(args.dataset)[: args.limit]
+    run = EvalRun("faithfulness", args, model="rules", dataset=str(args.dataset), fmt="halueval")
+
+    def one(item):
+        rows = []
+        for label, answer in (("right", item.right_answer), ("hallucinated", item.hallucinated_answer)):
+            rows.append({"id": f"{item.id}:{label}", "answer": answer, "human_supported": label == "right",
+                         **supported_rules(answer, item.knowledge, item.question)})
+        return rows
+
+    run.score(data, one, desc="faithfulness judge vs HaluEval")
+    human = [r["human_supported"] for r in run.items]
+    detail = {rule: agreement([r[rule] for r in run.items], human) for rule in ("attribution", "new_words")}
+    metrics = {f"{rule}_{k}": d[k] for rule, d in detail.items() for k in ("accuracy", "kappa")}
+    metrics["detail"] = detail
+    table = markdown_table(["support rule", "pairs", "accuracy", "kappa", "precision", "recall", "judge +"],
+                           [[rule, d["n"], d["accuracy"], d["kappa"], d["precision"], d["recall"],
+                             d["judge_positive_rate"]] for rule, d in detail.items()])
+    return run.finish(metrics, table=table)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evals faithfulness", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--style", choices=["exact", "plain"], default="exact", help="Prompt style (plain = baseline).")
-    parser.add_argument("--order", choices=["first", "last"], default="first", help="Where the best passage goes.")
-    parser.add_argument("--limit", type=int, default=None, help="Only the first N questions.")
-    parser.add_argument("--preset", default=None, help="LLM preset (default: settings.llm_preset).")
-    parser.add_argument("--home", default=None, help="Data dir (default: TUTOR_HOME).")
-    parser.add_argument("--json", dest="json_path", default=None, help="Also write the report here.")
-    parser.add_argument("--calibrate", action="store_true", help="Only print the relevance-gate similarity spread.")
-    args = parser.parse_args(argv)
+    from evals.common import EvalRun, apply_model_options, parser
+    from evals.external import resolve
+
+    p = parser("faithfulness", __doc__.split("\n\n")[0],
+               dataset_help="faithfulness.jsonl-style cases, or HaluEval QA JSON (judge agreement).")
+    p.add_argument("--style", choices=["exact", "plain"], default="exact", help="Prompt style (plain = baseline).")
+    p.add_argument("--order", choices=["first", "last"], default="first", help="Where the best passage goes.")
+    p.add_argument("--preset", dest="model", default=None, help="Same as --model (kept for older scripts).")
+    p.add_argument("--home", default=None, help="Data dir (default: TUTOR_HOME).")
+    p.add_argument("--calibrate", action="store_true", help="Only print the relevance-gate similarity spread.")
+    args = p.parse_args(argv)
     if args.home:
         os.environ["TUTOR_HOME"] = args.home
-    if args.preset:
-        os.environ["TUTOR_LLM_PRESET"] = args.preset
+    apply_model_options(args)
+    fmt = resolve(args.dataset, args.format, "faithfulness", ("project", "halueval"))
+    if fmt == "halueval":
+        return halueval_agreement(args)
     from knowledge.corpus_default import ensure_default_corpus
     from tutor.config import get_settings
     from tutor.llm.load import load_llm
@@ -204,18 +236,32 @@ def main(argv: list[str] | None = None) -> int:
     if args.calibrate:
         print(json.dumps(calibrate_gate(), indent=2))
         return 0
+    cases = load_cases(Path(args.dataset)) if args.dataset else load_cases()
+    run = EvalRun("faithfulness", args, model=get_settings().llm_preset, dataset=args.dataset, fmt=fmt)
+    llm = load_llm()
     t0 = time.perf_counter()
-    on_row = None
-    if args.json_path:
-        # Partial results land on disk after every question, so a long run cut short still counts.
-        on_row = lambda rows: write_json(args.json_path, {"partial": True, "rows": rows})  # noqa: E731
-    report = run(load_llm(), args.limit, style=args.style, most_relevant=args.order, on_row=on_row)
+    # One question at a time through run(), so the progress bar and Ctrl-C are EvalRun's.
+    run.score(cases[: args.limit], lambda case: run_one(llm, case, args), desc="faithfulness")
+    report = summarise(run.items, llm, args.style, args.order)
     report["wall_s"] = round(time.perf_counter() - t0, 1)
-    print_report(report)
-    if args.json_path:
-        write_json(args.json_path, report)
-    return 0
+    metrics = {k: v for k, v in report.items() if k not in ("rows", "model", "style", "most_relevant")}
+    table = markdown_table(
+        ["model", "style", "best passage", "questions", "exact-keep", "given", "keep | given", "citations valid", "invalid [n]"],
+        [[report["model"], report["style"], report["most_relevant"], report["questions"], report["exact_keep_rate"],
+          report["given_rate"], report["keep_rate_when_given"], report["citation_validity"], report["invalid_markers"]]])
+    return run.finish(metrics, extra={"style": args.style, "most_relevant": args.order}, table=table)
+
+
+def run_one(llm: Any, case: FaithCase, args) -> dict:
+    rows = run(llm, cases=[case], style=args.style, most_relevant=args.order, progress=False)["rows"]
+    return rows[0]
+
+
+def summarise(rows: list[dict], llm: Any, style: str, most_relevant: str) -> dict:
+    return summarise(rows, llm, style, most_relevant)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from evals.report import run_cli
+
+    run_cli(main)

@@ -1,23 +1,30 @@
 """The pedagogy suite: in guide mode, does the tutor's first reply guide instead of handing over the answer?
 
-    python -m evals pedagogy [--limit N] [--json PATH]
+    tutor eval pedagogy [--limit N] [--json] [--out DIR]          # the tutor on evals/datasets/guide.jsonl
+    tutor eval pedagogy --dataset ../shared/external/MRBench_V1.json   # the judge against human labels
 
-Each exercise-style prompt of ``evals/datasets/guide.jsonl`` opens a new guide-mode session. Judged
-by rules (documented here; their agreement with human labels is not measured yet, so no gate):
+Each exercise-style prompt of ``evals/datasets/guide.jsonl`` opens a new guide-mode session. The
+judge is a set of rules on the reply text (no model), so it is cheap and deterministic:
 
 - guiding question: the reply's first paragraph ends with a question mark;
+- asks a question: any sentence of the reply ends with a question mark;
 - answer leak: any of the item's ``solution_markers`` (hand-written, specific strings such as
-  "26x26x32") appears in the reply, compared case-insensitively with spaces removed.
+  "26x26x32") appears in the reply, compared case-insensitively with spaces removed; a marker
+  that is a bare number ("1290", "2,000") must stand alone (not inside "12900").
+
+With an MRBench file the suite runs no tutor: it applies the same judge to the 1,589 annotated
+tutor replies and reports its agreement (accuracy, Cohen's kappa) with the annotators on
+``Revealing_of_the_Answer`` (marker = the final number of the dialogue's ground-truth solution;
+"Yes" either way counts as revealed) and ``Providing_Guidance`` ("Yes" = guided; "To some
+extent" and "No" = not). A rule whose agreement is not measured is not used for a gate.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
+import re
 from pathlib import Path
 
 from pydantic import BaseModel, Field
-
 
 DATASET_PATH = Path(__file__).parent / "datasets" / "guide.jsonl"
 
@@ -36,38 +43,119 @@ def load_dataset(path: str | Path = DATASET_PATH) -> list[GuideCase]:
     return load_jsonl(path, GuideCase, "guide")
 
 
-def judge(reply: str, case: GuideCase) -> dict:
+def _marker_in(marker: str, flat: str) -> bool:
+    m = "".join(marker.lower().split())
+    if not m:
+        return False
+    digits = m.replace(",", "")
+    if re.fullmatch(r"\d+(\.\d+)?", digits):
+        # A bare number must stand alone: "20" is not leaked by "200" or "2,000".
+        return re.search(rf"(?<![\d.]){re.escape(digits)}(?![\d]|\.\d)", flat.replace(",", "")) is not None
+    return m in flat
+
+
+def judge_text(reply: str, markers: list[str]) -> dict:
+    """The rules on one reply: guiding question, any question, leaked markers."""
     first = reply.strip().split("\n")[0].strip()
     flat = "".join(reply.lower().split())
-    leaked = [m for m in case.solution_markers if "".join(m.lower().split()) in flat]
-    return {"guiding_question": first.endswith("?"), "leaked": bool(leaked), "leak_markers": leaked}
+    leaked = [m for m in markers if _marker_in(m, flat)]
+    sentences = re.split(r"(?<=[.!?])\s+|\n+", reply.strip())
+    return {"guiding_question": first.endswith("?"),
+            "asks_question": any(s.strip().rstrip("\"')*").endswith("?") for s in sentences),
+            "leaked": bool(leaked), "leak_markers": leaked}
+
+
+def judge(reply: str, case: GuideCase) -> dict:
+    return judge_text(reply, case.solution_markers)
+
+
+def final_answer(solution: str) -> str | None:
+    """The final number of a MathDial-style solution (its last line), or None when there is none."""
+    lines = [ln.strip() for ln in solution.strip().splitlines() if ln.strip()]
+    if not lines:
+        return None
+    numbers = re.findall(r"-?\d[\d,]*(?:\.\d+)?", lines[-1])
+    return numbers[-1].replace(",", "").rstrip(".") if numbers else None
+
+
+def mrbench_agreement(args) -> int:
+    from evals.common import EvalRun, agreement
+    from evals.external import read_mrbench
+
+    replies = read_mrbench(args.dataset)[: args.limit]
+    run = EvalRun("pedagogy", args, model="rules", dataset=str(args.dataset), fmt="mrbench")
+
+    def one(r):
+        answer = final_answer(r.solution)
+        v = judge_text(r.reply, [answer] if answer else [])
+        return {"id": r.id, "tutor": r.tutor, "has_solution": answer is not None, "marker": answer,
+                "human_revealed": r.revealed, "human_guidance": r.guidance, **v}
+
+    run.score(replies, one, desc="pedagogy judge vs MRBench")
+    items = run.items
+    human_rev = [not i["human_revealed"].startswith("No") for i in items]
+    human_guide = [i["human_guidance"] == "Yes" for i in items]
+    with_sol = [k for k, i in enumerate(items) if i["has_solution"]]
+    leak = agreement([i["leaked"] for i in items], human_rev)
+    leak_sol = agreement([items[k]["leaked"] for k in with_sol], [human_rev[k] for k in with_sol])
+    guide_first = agreement([i["guiding_question"] for i in items], human_guide)
+    guide_any = agreement([i["asks_question"] for i in items], human_guide)
+    metrics = {
+        "leak_accuracy": leak["accuracy"], "leak_kappa": leak["kappa"],
+        "leak_accuracy_with_solution": leak_sol["accuracy"], "leak_kappa_with_solution": leak_sol["kappa"],
+        "guidance_accuracy": guide_any["accuracy"], "guidance_kappa": guide_any["kappa"],
+        "guiding_question_accuracy": guide_first["accuracy"], "guiding_question_kappa": guide_first["kappa"],
+        "detail": {"leak": leak, "leak_with_solution": leak_sol, "guidance_asks_question": guide_any,
+                   "guidance_first_paragraph_question": guide_first},
+    }
+    from evals.report import markdown_table
+
+    table = markdown_table(
+        ["judge rule", "human label", "n", "accuracy", "kappa", "precision", "recall", "human +", "judge +"],
+        [[name, label, d["n"], d["accuracy"], d["kappa"], d["precision"], d["recall"], d["human_positive_rate"],
+          d["judge_positive_rate"]] for name, label, d in (
+            ("leak (final number)", "Revealing_of_the_Answer", leak),
+            ("leak, dialogues with a solution", "Revealing_of_the_Answer", leak_sol),
+            ("asks a question", "Providing_Guidance = Yes", guide_any),
+            ("first paragraph is a question", "Providing_Guidance = Yes", guide_first))])
+    return run.finish(metrics, table=table)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tqdm import tqdm
+    from evals.common import EvalRun, apply_model_options, parser, rate
+    from evals.external import resolve
+    from evals.report import markdown_table
 
-    from evals.report import markdown_table, write_json
+    p = parser("pedagogy", __doc__.splitlines()[0], dataset_help="guide.jsonl-style prompts, or MRBench JSON.")
+    args = p.parse_args(argv)
+    apply_model_options(args)
+    fmt = resolve(args.dataset, args.format, "pedagogy", ("project", "mrbench"))
+    if fmt == "mrbench":
+        return mrbench_agreement(args)
     from tutor.agent import Tutor
+    from tutor.config import get_settings
 
-    parser = argparse.ArgumentParser(prog="python -m evals pedagogy", description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default=str(DATASET_PATH))
-    parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--json", dest="json_path")
-    args = parser.parse_args(argv)
-    cases = load_dataset(args.dataset)[: args.limit]
+    cases = load_dataset(args.dataset or DATASET_PATH)[: args.limit]
+    run = EvalRun("pedagogy", args, model=get_settings().llm_preset, dataset=args.dataset, fmt=fmt)
     tutor = Tutor()
-    rows = []
-    for case in tqdm(cases, desc="pedagogy", file=sys.stderr):
-        final = [e for e in tutor.turn(None, case.message, mode="guide", user="eval") if e.type in ("answer", "error")][-1]
-        text = getattr(final, "text", getattr(final, "message", ""))
-        rows.append({"id": case.id, "reply": text, "route": getattr(final, "route", None), **judge(text, case)})
-        if args.json_path:
-            write_json(args.json_path, {"suite": "pedagogy", "items": rows})
-    n = len(rows) or 1
-    metrics = {"n": len(rows), "guiding_question_rate": sum(r["guiding_question"] for r in rows) / n,
-               "answer_leak_rate": sum(r["leaked"] for r in rows) / n}
-    if args.json_path:
-        write_json(args.json_path, {"suite": "pedagogy", "metrics": metrics, "items": rows})
-    print(markdown_table(["prompts", "guiding question", "answer leaked"],
-                         [[metrics["n"], metrics["guiding_question_rate"], metrics["answer_leak_rate"]]]))
-    return 0
+
+    def one(case: GuideCase) -> dict:
+        events = [e for e in tutor.turn(None, case.message, mode="guide", user="eval") if e.type in ("answer", "error")]
+        final = events[-1] if events else None
+        text = getattr(final, "text", getattr(final, "message", "")) if final else ""
+        return {"id": case.id, "reply": text, "route": getattr(final, "route", None), **judge(text, case)}
+
+    run.score(cases, one, desc="pedagogy")
+    metrics = {"n": len(run.items), "guiding_question_rate": rate(r["guiding_question"] for r in run.items),
+               "asks_question_rate": rate(r["asks_question"] for r in run.items),
+               "answer_leak_rate": rate(r["leaked"] for r in run.items)}
+    table = markdown_table(["prompts", "guiding question", "asks a question", "answer leaked"],
+                           [[metrics["n"], metrics["guiding_question_rate"], metrics["asks_question_rate"],
+                             metrics["answer_leak_rate"]]])
+    return run.finish(metrics, table=table)
+
+
+if __name__ == "__main__":
+    from evals.report import run_cli
+
+    run_cli(main)

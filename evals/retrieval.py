@@ -17,18 +17,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from evals.report import markdown_table, write_json
+from evals.report import markdown_table
 from tutor.errors import TutorError
 
 DATASET_PATH = Path(__file__).parent / "datasets" / "retrieval.jsonl"
@@ -127,13 +128,15 @@ def _member_rank(case: RetrievalCase, citations: Sequence[Any]) -> int | None:
 def _summarise(ranks: Sequence[int | None], k: int) -> dict[str, float]:
     n = len(ranks)
     if n == 0:
-        return {"n": 0, "hit@1": 0.0, f"hit@{k}": 0.0, "mrr": 0.0}
+        return {"n": 0, "hit@1": 0.0, f"hit@{k}": 0.0, "mrr": 0.0, "ndcg": 0.0}
     return {
         "n": n,
         "hit@1": sum(r == 1 for r in ranks) / n,
         f"hit@{k}": sum(r is not None and r <= k for r in ranks) / n,
         # MRR truncated at k: a passage below the cut-off is as useless to the LLM as none.
         "mrr": sum(1.0 / r for r in ranks if r is not None and r <= k) / n,
+        # One relevant source per question, so nDCG@k is the gain of the first hit's rank.
+        "ndcg": sum(1.0 / math.log2(r + 1) for r in ranks if r is not None and r <= k) / n,
     }
 
 
@@ -182,39 +185,33 @@ def run(
         "modes": {},
     }
     bar = _bar(len(cases) * len(modes), progress)
+    report["interrupted"] = False
     for mode in modes:
+        if report["interrupted"]:
+            break
         ranks: dict[str, int | None] = {}
         latencies: list[float] = []
         misses: list[dict[str, Any]] = []
         for case in cases:
-            start = time.perf_counter()
-            hits = retriever.search(case.question, top_k=k, feed=case.feed if feed_filter else None, mode=mode)
-            latencies.append((time.perf_counter() - start) * 1000.0)
-            rank = first_hit_rank(case, hits[:k])
-            ranks[case.id] = rank
-            if rank is None or rank > 1:
-                entry = {
-                    "id": case.id,
-                    "feed": case.feed,
-                    "question": case.question,
-                    "expected": case.expected_source,
-                    "expected_section": case.expected_section_contains,
-                    "rank": rank,
-                    "got": [f"{c.source} | {c.section}" if c.section else c.source for c in hits[:k]],
-                }
-                if rank is None:
-                    entry["member_rank"] = _member_rank(case, hits[:k])
-                misses.append(entry)
+            try:
+                # Ctrl-C ends the run here; the questions already searched are summarised below.
+                _search_one(retriever, case, k, feed_filter, mode, ranks, latencies, misses)
+            except KeyboardInterrupt:
+                report["interrupted"] = True
+                break
             bar.update(1)
+        if not ranks:
+            break
         by_feed: dict[str, list[int | None]] = defaultdict(list)
         for case in cases:
-            by_feed[case.feed].append(ranks[case.id])
-        per_feed = {feed: _summarise(by_feed[feed], k) for feed in EVAL_FEEDS if feed in by_feed}
+            if case.id in ranks:
+                by_feed[case.feed].append(ranks[case.id])
+        per_feed = {feed: _summarise(by_feed[feed], k) for feed in (*EVAL_FEEDS, "user") if feed in by_feed}
         report["modes"][mode] = {
             "overall": _summarise(list(ranks.values()), k),
             # The feeds have different numbers of questions; the macro average weighs them equally.
             "macro": {
-                key: statistics.fmean(s[key] for s in per_feed.values()) for key in ("hit@1", f"hit@{k}", "mrr")
+                key: statistics.fmean(s[key] for s in per_feed.values()) for key in ("hit@1", f"hit@{k}", "mrr", "ndcg")
             },
             "per_feed": per_feed,
             "latency_ms_p50": statistics.median(latencies),
@@ -226,6 +223,28 @@ def run(
         }
     bar.close()
     return report
+
+
+def _search_one(retriever, case, k, feed_filter, mode, ranks, latencies, misses) -> None:
+    """Search one question in one mode; record its rank, latency and, below rank 1, what came back."""
+    start = time.perf_counter()
+    hits = retriever.search(case.question, top_k=k, feed=case.feed if feed_filter else None, mode=mode)
+    latencies.append((time.perf_counter() - start) * 1000.0)
+    rank = first_hit_rank(case, hits[:k])
+    ranks[case.id] = rank
+    if rank is None or rank > 1:
+        entry = {
+            "id": case.id,
+            "feed": case.feed,
+            "question": case.question,
+            "expected": case.expected_source,
+            "expected_section": case.expected_section_contains,
+            "rank": rank,
+            "got": [f"{c.source} | {c.section}" if c.section else c.source for c in hits[:k]],
+        }
+        if rank is None:
+            entry["member_rank"] = _member_rank(case, hits[:k])
+        misses.append(entry)
 
 
 class _NoBar:
@@ -270,7 +289,7 @@ def format_report(report: dict[str, Any]) -> str:
         ),
         "",
     ]
-    feeds = [f for f in EVAL_FEEDS if any(f in s["per_feed"] for s in report["modes"].values())]
+    feeds = [f for f in (*EVAL_FEEDS, "user") if any(f in s["per_feed"] for s in report["modes"].values())]
     rows = []
     for feed in feeds:
         for m in modes:
@@ -293,13 +312,13 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m evals retrieval",
-        description="Score dense, BM25 and hybrid retrieval on the hand-written question set.",
-    )
+    from evals.common import parser
+
+    p = parser("retrieval", "Score dense, BM25 and hybrid retrieval on the hand-written question set, "
+               "or on MLQuestions-style passages ingested into a scratch data dir.",
+               dataset_help="JSONL question file (default: the shipped one), or an MLQuestions-style TSV.")
     p.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES, help="Retrieval modes to score.")
-    p.add_argument("-k", "--top-k", dest="k", type=int, default=5, help="Cut-off for hit@k and MRR (default 5).")
-    p.add_argument("--dataset", type=Path, default=None, help="JSONL question file (default: the shipped one).")
+    p.add_argument("-k", "--top-k", dest="k", type=int, default=5, help="Cut-off for hit@k, MRR and nDCG (default 5).")
     p.add_argument(
         "--feed-filter", action="store_true", help="Search only the row's expected feed instead of all feeds."
     )
@@ -310,20 +329,38 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="Embedding backend (sets TUTOR_EMBED_BACKEND). Use a separate --home per backend.",
     )
-    p.add_argument("--json", dest="json_path", type=Path, default=None, help="Also write the full report here.")
-    p.add_argument("--no-progress", action="store_true", help="No progress bars.")
-    p.add_argument(
-        "--thresholds",
-        type=Path,
-        default=None,
-        help="Minimum scores (TOML, [retrieval] table; default evals/thresholds.toml): exit 1 below any of them.",
-    )
-    p.add_argument(
-        "--no-gate",
-        action="store_true",
-        help="Report the scores only, check no minimums (for partial runs: another dataset, fewer modes, another k).",
-    )
     return p
+
+
+def mlquestions_cases(path: str | Path, limit: int | None, home: Path, progress: bool) -> tuple[list, Any]:
+    """Ingest the set's distinct passages as user files into the scratch data dir ``home`` (one
+    file each, through the knowledge package's public ingest API), and return one case per
+    question whose expected source is its passage's file, with a retriever on that data dir."""
+    from evals.external import read_mlquestions
+    from knowledge.pipeline import ingest_paths
+    from knowledge.retrieve import Retriever
+    from tutor.config import Settings, get_settings
+
+    rows = read_mlquestions(path)[:limit]
+    base = get_settings()
+    home.mkdir(parents=True, exist_ok=True)
+    # Reuse the real data dir's converted embedding model instead of exporting it again.
+    models = home / "models"
+    if not models.exists() and base.models_dir.is_dir():
+        models.symlink_to(base.models_dir, target_is_directory=True)
+    settings = Settings(**{**base.model_dump(), "home": home})
+    folder = home / "mlquestions-passages"
+    folder.mkdir(exist_ok=True)
+    files: dict[str, Path] = {}
+    for row in rows:
+        if row.passage not in files:
+            files[row.passage] = folder / f"passage-{len(files):05d}.txt"
+            files[row.passage].write_text(row.passage + "\n", encoding="utf-8")
+    ingest_paths([folder], settings=settings, show_progress=progress)
+    cases = [RetrievalCase.model_construct(id=row.id, question=row.question, feed="user",
+                                           expected_source=[f"user:{files[row.passage].resolve()}"],
+                                           expected_section_contains=None, notes=None) for row in rows]
+    return cases, Retriever(settings=settings)
 
 
 def gate_metrics(report: dict[str, Any]) -> dict[str, float]:
@@ -340,15 +377,17 @@ def gate_metrics(report: dict[str, Any]) -> dict[str, float]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """CLI entry: ``python -m evals retrieval [options]``; prints Markdown, optionally writes JSON."""
+    """CLI entry: ``python -m evals retrieval [options]``; Markdown table, JSON + Markdown report."""
+    import tempfile
+
+    from evals.common import EvalRun, apply_model_options
+    from evals.external import resolve
+
     args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.k < 1:
         raise TutorError("--top-k must be at least 1.")
-    from evals.gates import THRESHOLDS_PATH, check, load_thresholds
-
-    thresholds = args.thresholds if args.thresholds is not None else THRESHOLDS_PATH
-    if not args.no_gate:
-        load_thresholds(thresholds)  # a missing or malformed file fails now, not after the whole run
+    apply_model_options(args)
+    fmt = resolve(args.dataset, args.format, "retrieval", ("project", "mlquestions"))
     if args.home is not None or args.backend is not None:
         # The knowledge layer reads the process-wide settings, so the overrides go through the
         # same TUTOR_* variables a user would set, and the cached settings are dropped.
@@ -359,26 +398,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.backend is not None:
             os.environ["TUTOR_EMBED_BACKEND"] = args.backend
         get_settings.cache_clear()
-    report = run(
-        modes=tuple(args.modes),
-        k=args.k,
-        dataset=args.dataset,
-        feed_filter=args.feed_filter,
-        progress=not args.no_progress,
-    )
-    print(format_report(report), end="")
-    if args.json_path is not None:
-        write_json(args.json_path, report)
-        print(f"wrote {args.json_path}")
-    if args.no_gate:
-        return 0
-    failures = check("retrieval", gate_metrics(report), thresholds_path=thresholds, model=report["embed_model"])
-    for line in failures:
-        print(f"below threshold: {line}", file=sys.stderr)
-    if failures:
-        return 1
-    print(f"thresholds met ({thresholds})")
-    return 0
+    from tutor.config import get_settings
+
+    settings = get_settings()
+    ev = EvalRun("retrieval", args, model=settings.embed_model, dataset=args.dataset, fmt=fmt)
+    ev.adapter = None  # retrieval has no LLM: an adapter in the environment is not what was scored
+    scratch = None
+    if fmt == "mlquestions":
+        scratch = tempfile.TemporaryDirectory(prefix="tutor-eval-mlq-")
+        cases, retriever = mlquestions_cases(args.dataset, args.limit, Path(scratch.name), not args.no_progress)
+    else:
+        cases, retriever = load_dataset(args.dataset)[: args.limit], None
+    try:
+        report = ev.guard(lambda: run(modes=tuple(args.modes), k=args.k, dataset=cases,
+                                     feed_filter=args.feed_filter, retriever=retriever,
+                                     progress=not args.no_progress))
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
+    if report is None:
+        raise TutorError("cancelled before any question was searched.")
+    ev.partial = ev.partial or report["interrupted"]
+    report["dataset"] = args.dataset
+    for case in cases:
+        ranks = {m: s["ranks"].get(case.id) for m, s in report["modes"].items() if case.id in s["ranks"]}
+        if ranks:
+            ev.add({"id": case.id, "question": case.question, "feed": case.feed, "ranks": ranks})
+    metrics = gate_metrics(report)
+    metrics.update({f"{m}_latency_ms_p50": s["latency_ms_p50"] for m, s in report["modes"].items()})
+    extra = dict(report)  # k, feed filter, embedding model, and per mode: per-feed scores, ranks, misses
+    # A --limit run is reported, not gated: the minimums are for the whole set (other partial runs,
+    # e.g. fewer modes, pass --no-gate). The MLQuestions set has its own table ([retrieval-mlquestions]).
+    if args.limit is not None:
+        ev.thresholds = None
+    return ev.finish(metrics, extra=extra, table=format_report(report).rstrip())
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ Metrics (docs/agent.md):
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import time
@@ -22,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
-
 
 DATASET_PATH = Path(__file__).parent / "datasets" / "routing.jsonl"
 
@@ -61,11 +59,16 @@ def score(route, cases: list[RoutingCase], on_item=None) -> dict[str, Any]:
         items.append(item)
         if on_item:
             on_item(item)
+    return {"suite": "tools", "metrics": score_items(items), "items": items}
+
+
+def score_items(items: list[dict]) -> dict[str, Any]:
+    """The suite's metrics over scored rows (see the module doc)."""
     n = len(items)
     right_tool = [i for i in items if i["tool_ok"]]
     no_tool = [i for i in items if i["expected_tool"] == "none"]
     lat = sorted(i["latency_s"] for i in items)
-    metrics = {
+    return {
         "n": n,
         "tool_accuracy": len(right_tool) / n if n else 0.0,
         "argument_exact_match": sum(i["args_ok"] for i in right_tool) / len(right_tool) if right_tool else 0.0,
@@ -74,7 +77,6 @@ def score(route, cases: list[RoutingCase], on_item=None) -> dict[str, Any]:
         "latency_p50_s": statistics.median(lat) if lat else None,
         "latency_p95_s": lat[min(len(lat) - 1, int(0.95 * len(lat)))] if lat else None,
     }
-    return {"suite": "tools", "metrics": metrics, "items": items}
 
 
 def embedding_route(settings=None):
@@ -91,48 +93,99 @@ def embedding_route(settings=None):
     return route
 
 
+def bfcl_score(args) -> int:
+    """BFCL-format files: the LLM runtime's own tool calls (chat with tools, parsed by
+    tutor.llm.toolcalls) against the expected calls, by BFCL's AST rules; irrelevance items want no call."""
+    from llama_index.core.base.llms.types import ChatMessage, MessageRole
+
+    from evals.common import EvalRun, rate
+    from evals.external import ast_match, read_bfcl, tool_specs
+    from evals.report import markdown_table
+    from tutor.config import get_settings
+    from tutor.llm.load import get_llm
+
+    cases = read_bfcl(args.dataset)[: args.limit]
+    run = EvalRun("tools", args, model=get_settings().llm_preset, dataset=str(args.dataset), fmt="bfcl")
+    llm = get_llm()
+
+    def one(case) -> dict:
+        msgs = [ChatMessage(role=MessageRole(m.get("role", "user")), content=m.get("content", "")) for m in case.messages]
+        t0 = time.perf_counter()
+        reply = llm.chat(msgs, tools=tool_specs(case), temperature=0.0, max_tokens=256)
+        latency = time.perf_counter() - t0
+        calls = reply.message.additional_kwargs.get("tool_calls") or []
+        got = [{"name": c.name, "arguments": c.arguments} for c in calls]
+        row = {"id": case.id, "category": case.category, "calls": got, "latency_s": round(latency, 2),
+               "raw": reply.message.additional_kwargs.get("raw_text", reply.message.content)}
+        if case.expected is None:
+            row.update(ok=not got, why="" if not got else "called a tool where none fits")
+        elif len(got) != len(case.expected):
+            row.update(ok=False, why=f"{len(got)} calls, expected {len(case.expected)}")
+        else:
+            checks = [ast_match(g["name"], g["arguments"], e, case.functions) for g, e in zip(got, case.expected)]
+            row.update(ok=all(ok for ok, _ in checks), why="; ".join(w for _, w in checks if w))
+        return row
+
+    run.score(cases, one, desc="tools (BFCL)")
+    relevant = [r for r in run.items if r["category"] != "irrelevance" and "irrelevance" not in r["category"]]
+    irrelevant = [r for r in run.items if r not in relevant]
+    metrics = {"ast_accuracy": rate(r["ok"] for r in relevant),
+               "no_call_rate": rate(not r["calls"] for r in irrelevant),
+               "per_category": {c: rate(r["ok"] for r in run.items if r["category"] == c)
+                                for c in sorted({r["category"] for r in run.items})}}
+    table = markdown_table(["category", "n", "accuracy"],
+                           [[c, sum(r["category"] == c for r in run.items), v] for c, v in metrics["per_category"].items()])
+    table += (f"\n\nAST-match accuracy {metrics['ast_accuracy'] if metrics['ast_accuracy'] is not None else '–'}"
+              f" on {len(relevant)} calls; no-call rate {metrics['no_call_rate'] if metrics['no_call_rate'] is not None else '–'}"
+              f" on {len(irrelevant)} irrelevance items")
+    return run.finish({k: v for k, v in metrics.items()}, table=table)
+
+
 def main(argv: list[str] | None = None) -> int:
-    from evals.report import markdown_table, write_json
+    from evals.common import EvalRun, apply_model_options, parser
+    from evals.external import resolve
+    from evals.report import markdown_table
 
-    parser = argparse.ArgumentParser(prog="python -m evals tools", description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default=str(DATASET_PATH), help="Routing set (JSON lines).")
-    parser.add_argument("--json", dest="json_path", help="Also write the full report here.")
-    parser.add_argument("--errors", action="store_true", help="Print every wrongly routed message.")
-    parser.add_argument("--router", choices=["embedding", "grammar"], default="embedding",
-                        help="embedding: the agent's router; grammar: the chat model picks under a JSON grammar.")
-    parser.add_argument("--limit", type=int, default=None, help="Only the first N messages.")
-    parser.add_argument("--thresholds", default=None, help="Minimum scores (TOML, [tools] table; default "
-                        "evals/thresholds.toml): exit 1 below any of them.")
-    parser.add_argument("--no-gate", action="store_true", help="Report only; check no minimum.")
-    args = parser.parse_args(argv)
-    from evals.gates import THRESHOLDS_PATH, check, load_thresholds
+    p = parser("tools", __doc__.splitlines()[0], dataset_help="Routing set (JSON lines), or BFCL-format file/folder.")
+    p.add_argument("--errors", action="store_true", help="Print every wrongly routed message.")
+    p.add_argument("--router", choices=["embedding", "grammar"], default="embedding",
+                   help="embedding: the agent's router; grammar: the chat model picks under a JSON grammar.")
+    args = p.parse_args(argv)
+    apply_model_options(args)
+    fmt = resolve(args.dataset, args.format, "tools", ("project", "bfcl"))
+    if fmt == "bfcl":
+        return bfcl_score(args)
+    dataset = args.dataset or str(DATASET_PATH)
+    cases = load_dataset(dataset)[: args.limit]
+    # The embedding router's quality is the encoder's, the grammar router's the chat model's.
+    if args.router == "embedding":
+        from tutor.config import get_settings
 
-    thresholds = args.thresholds or THRESHOLDS_PATH
-    if not args.no_gate:
-        load_thresholds(thresholds)  # a missing or malformed file fails now, not after the run
-    cases = load_dataset(args.dataset)[: args.limit]
-    report = score(embedding_route() if args.router == "embedding" else grammar_route(), cases)
-    report["dataset"] = str(args.dataset)
-    m = report["metrics"]
-    print(markdown_table(["router", "n", "tool acc", "arg exact", "invented", "no-call", "p50 ms", "p95 ms"],
-                         [[args.router, m["n"], m["tool_accuracy"], m["argument_exact_match"],
-                           m["invented_argument_rate"], m["no_call_rate"], 1000 * m["latency_p50_s"],
-                           1000 * m["latency_p95_s"]]], digits=3))
+        model = get_settings().embed_model
+    else:
+        from tutor.config import get_settings
+
+        model = get_settings().llm_preset
+    run = EvalRun("tools", args, model=model, dataset=args.dataset, fmt=fmt, gate_model=args.router)
+    route = embedding_route() if args.router == "embedding" else grammar_route()
+    run.score(cases, lambda case: score(route, [case])["items"][0], desc=f"tools ({args.router})")
+    m = score_items(run.items)
+    table = markdown_table(["router", "n", "tool acc", "arg exact", "invented", "no-call", "p50 ms", "p95 ms"],
+                           [[args.router, m["n"], m["tool_accuracy"], m["argument_exact_match"],
+                             m["invented_argument_rate"], m["no_call_rate"], _ms(m["latency_p50_s"]),
+                             _ms(m["latency_p95_s"])]], digits=3)
     if args.errors:
-        for item in report["items"]:
-            if not item["args_ok"]:
-                print(f"- {item['id']}: {item['message']!r} -> {item['tool']} {json.dumps(item['arguments'])}"
-                      f" (want {item['expected_tool']} {json.dumps(item['expected_arguments'])})")
-    if args.json_path:
-        write_json(args.json_path, report)
-    if args.no_gate:
-        return 0
+        table += "\n" + "\n".join(
+            f"- {item['id']}: {item['message']!r} -> {item['tool']} {json.dumps(item['arguments'])}"
+            f" (want {item['expected_tool']} {json.dumps(item['expected_arguments'])})"
+            for item in run.items if not item["args_ok"])
     # The rate of invented arguments must stay 0: gated as "1 - rate" so every key is a minimum.
     gated = {**m, "no_invented_arguments": 1.0 - m["invented_argument_rate"]}
-    failures = check("tools", gated, thresholds_path=thresholds, model=args.router)
-    for line in failures:
-        print(line)
-    return 1 if failures else 0
+    return run.finish(m, table=table, gate_metrics=gated)
+
+
+def _ms(seconds):
+    return None if seconds is None else 1000 * seconds
 
 
 def grammar_route(settings=None):

@@ -181,15 +181,17 @@ def test_main_prints_a_table_and_writes_json(default_corpus, tmp_path, capsys):
     subset.write_text("\n".join(picked.values()) + "\n", encoding="utf-8")
     out_json = tmp_path / "out" / "retrieval.json"
 
-    args = ["--dataset", str(subset), "--modes", "bm25", "dense", "--json", str(out_json), "--no-progress"]
+    args = ["--dataset", str(subset), "--modes", "bm25", "dense", "--json", str(out_json), "--no-progress",
+            "--out", str(tmp_path / "out")]
     assert main([*args, "--no-gate"]) == 0
 
     printed = capsys.readouterr().out
     assert "| mode | hit@1 | hit@5 | MRR |" in printed
     report = json.loads(out_json.read_text(encoding="utf-8"))
-    assert set(report["modes"]) == {"bm25", "dense"}
-    assert report["n_questions"] == 3
-    assert set(report["modes"]["dense"]["per_feed"]) == set(EVAL_FEEDS)
+    assert report["suite"] == "retrieval" and report["n"] == 3 and len(report["items"]) == 3
+    assert set(report["extra"]["modes"]) == {"bm25", "dense"} and "hybrid_hit_at_5" not in report["metrics"]
+    assert report["extra"]["n_questions"] == 3
+    assert set(report["extra"]["modes"]["dense"]["per_feed"]) == set(EVAL_FEEDS)
 
     # The gate: a minimum no score can reach, and one for a mode this run did not measure,
     # each give one line on stderr and exit status 1; a reachable minimum passes.
@@ -202,4 +204,4 @@ def test_main_prints_a_table_and_writes_json(default_corpus, tmp_path, capsys):
     assert "hybrid_hit_at_5" in err[1] and "not measured" in err[1]
     gate.write_text("[retrieval]\nbm25_hit_at_1 = 0.0\n", encoding="utf-8")
     assert main([*args, "--thresholds", str(gate)]) == 0
-    assert "thresholds met" in capsys.readouterr().out
+    assert "thresholds met" in capsys.readouterr().err
