@@ -20,3 +20,12 @@ def test_one_part_questions_stay_whole():
         "what is and is not allowed",  # a fragment shorter than a question
     ):
         assert question_parts(question) == [question]
+
+
+def test_a_follow_up_that_points_back_is_the_same_topic_and_stays_whole():
+    for question in (
+        "Who came up with the perceptron, and why can't it solve XOR?",
+        "Can a network fit random labels, and what does that say about generalisation?",
+        "My model memorises the training set and does badly on new data, what does the roadmap suggest?",
+    ):
+        assert question_parts(question) == [question]
