@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -31,6 +30,7 @@ from typing import Any
 
 from evals.report import markdown_table, write_json
 from tutor.errors import TutorError
+from tutor.io import atomic_write_text, json_safe
 
 #: The formats ``--format`` names (and ``evals.external.detect`` finds); "project" is a suite's own JSONL.
 FORMATS = ("project", "mmlu", "mlquestions", "mrbench", "halueval", "bfcl")
@@ -94,17 +94,6 @@ def default_out_dir() -> Path:
     return Path(get_settings().home) / "evals" / stamp
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe metrics: NaN/inf become None (json.dumps would write invalid JSON otherwise)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Mapping):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
-
-
 class EvalRun:
     """One suite run: collects items, shows progress, survives Ctrl-C, writes and gates the report."""
 
@@ -165,7 +154,7 @@ class EvalRun:
 
     # --- report ----------------------------------------------------------------------------
     def report(self, metrics: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        return _clean({
+        return json_safe({
             "suite": self.suite, "model": self.model, "adapter": self.adapter, "dataset": self.dataset,
             "format": self.format, "n": len(self.items), "metrics": dict(metrics), "items": self.items,
             "passed": None, "partial": self.partial, "gate": [], "started": self.started,
@@ -186,7 +175,7 @@ class EvalRun:
         md = table if table is not None else metrics_table(report)
         out = Path(self.args.out) if getattr(self.args, "out", None) else default_out_dir()
         json_file = write_json(out / f"{self.suite}.json", report)
-        (out / f"{self.suite}.md").write_text(markdown_report(report, md), encoding="utf-8")
+        atomic_write_text(out / f"{self.suite}.md", markdown_report(report, md))
         json_arg = getattr(self.args, "json_path", None)
         if json_arg and json_arg != "-":
             write_json(json_arg, report)
