@@ -8,7 +8,14 @@ import sys
 import pytest
 
 from tutor.errors import TutorError
-from tutor.lab.catalog import cards, describe_param, get_recipe, param_spec, parse_cli_params, validate_params
+from tutor.lab.catalog import (
+    cards,
+    describe_param,
+    get_recipe,
+    param_spec,
+    parse_cli_params,
+    validate_params,
+)
 
 
 def _entry(kind: str, name: str) -> dict:

@@ -88,7 +88,7 @@ def describe_param(entry: dict[str, Any]) -> str:
         return f"a comma-separated list ({items})"
     noun = {"int": "an integer", "float": "a number"}.get(entry["type"], f"a {entry['type']}")
     lo, hi = entry.get("min"), entry.get("max")
-    num = lambda v: str(v) if isinstance(v, int) else f"{v:g}"  # noqa: E731 - 2147483647, not 2.15e+09
+    num = lambda v: str(v) if isinstance(v, int) else f"{v:g}"
     if lo is not None and hi is not None and not entry.get("min_exclusive") and not entry.get("max_exclusive"):
         return f"{noun} between {num(lo)} and {num(hi)}"
     parts = []

@@ -32,7 +32,7 @@ class CNNParams(RecipeParams):
     framework: Literal["torch", "keras"] = Field("torch", description="torch, or the roadmap's Keras code on Keras 3.")
 
     @model_validator(mode="after")
-    def _keras_runs_the_roadmap_code(self) -> "CNNParams":
+    def _keras_runs_the_roadmap_code(self) -> CNNParams:
         return pin_roadmap_fields(self, KERAS_FIXED, "CNN", "it fixes Conv2D(32), adam at 0.001, 28x28 inputs, no dropout")
 
 

@@ -25,7 +25,7 @@ class RNNParams(RecipeParams):
     framework: Literal["torch", "keras"] = Field("torch", description="torch, or the roadmap's Keras code on Keras 3.")
 
     @model_validator(mode="after")
-    def _keras_runs_the_roadmap_code(self) -> "RNNParams":
+    def _keras_runs_the_roadmap_code(self) -> RNNParams:
         return pin_roadmap_fields(self, KERAS_FIXED, "LSTM", "it fixes an LSTM with 64-wide embedding and state, adam at 0.001")
 
 
