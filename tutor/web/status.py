@@ -77,6 +77,9 @@ def _model(ctx: PageContext) -> list[tuple[str, str]]:
             rows.append(("model files", ("✓ " if available else "✗ missing: ") + where))
         except Exception as exc:  # noqa: BLE001
             rows.append(("model files", f"✗ {readable(exc)}"))
+    from tutor.llm.load import adapter_label
+
+    rows.append(("adapter", adapter_label(s) or "none (the base model)"))
     rows += [("context window", f"{s.context_window} tokens"), ("max new tokens", str(s.max_new_tokens))]
     return rows
 
