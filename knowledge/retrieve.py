@@ -43,6 +43,8 @@ MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
 # to one ranked ~10th by both. Chosen on the *tune* split of the retrieval questions only
 # (``benchmarks/retrieval.py --tune``; docs/retrieval.md has the grid).
 RRF_K = 15
+DENSE_WEIGHT = 1.0  # the dense list's vote in the fusion (BM25's is 1)
+DIVERSIFY = True
 CANDIDATES = 40  # hits taken from each retriever before fusion
 
 
@@ -81,8 +83,9 @@ def _load_reranker(name: str):
 class Retriever:
     """Search the knowledge base; results are ``Citation`` records, best first.
 
-    ``rrf_k``, ``diversify`` and ``split_parts`` default to the tuned behaviour; the tuning
-    script changes them to compare settings on the same loaded index.
+    ``rrf_k``, ``dense_weight``, ``diversify`` and ``split_parts`` default to the tuned
+    behaviour; the tuning script (``benchmarks/retrieval.py --tune``) changes them to compare
+    settings on the same rankings.
     """
 
     def __init__(
@@ -90,12 +93,14 @@ class Retriever:
         settings: Settings | None = None,
         *,
         rrf_k: int = RRF_K,
-        diversify: bool = True,
+        dense_weight: float = DENSE_WEIGHT,
+        diversify: bool = DIVERSIFY,
         split_parts: bool = True,
     ):
         self.settings = settings or get_settings()
         self.store = Store(self.settings)
         self.rrf_k = rrf_k
+        self.dense_weight = dense_weight
         self.diversify = diversify
         self.split_parts = split_parts
         self._embedding = None
@@ -175,12 +180,18 @@ class Retriever:
 
     def _rank(self, query: str, top_k: int, feed: str | None, mode: str) -> list[tuple[dict, float]]:
         depth = max(CANDIDATES, top_k * 3)
+        dense = self.dense(query, depth, feed) if mode != "bm25" else []
+        keyword = self.bm25(query, depth, feed) if mode != "dense" else []
+        return self.fuse(query, dense, keyword, mode)
+
+    def fuse(self, query: str, dense: list, keyword: list, mode: str) -> list[tuple[dict, float]]:
+        """One ranking from the dense and BM25 lists: fusion, reranker, diversification, navigation last."""
         if mode == "dense":
-            hits = self.dense(query, depth, feed)
+            hits = dense
         elif mode == "bm25":
-            hits = self.bm25(query, depth, feed)
+            hits = keyword
         else:
-            hits = reciprocal_rank_fusion([self.dense(query, depth, feed), self.bm25(query, depth, feed)], k=self.rrf_k)
+            hits = reciprocal_rank_fusion([dense, keyword], k=self.rrf_k, weights=(self.dense_weight, 1.0))
         if self.settings.reranker and hits:
             hits = self._rerank(query, hits)
         if mode == "hybrid" and self.diversify:
@@ -215,14 +226,17 @@ def interleave(rankings: list[list[tuple[dict, float]]]) -> list[tuple[dict, flo
     return out
 
 
-def reciprocal_rank_fusion(rankings: list[list[tuple[dict, float]]], k: int = RRF_K) -> list[tuple[dict, float]]:
-    """Fuse ranked lists of ``(record, score)`` by Σ 1/(k + rank); ties keep first-seen order."""
+def reciprocal_rank_fusion(
+    rankings: list[list[tuple[dict, float]]], k: int = RRF_K, weights: tuple[float, ...] | None = None
+) -> list[tuple[dict, float]]:
+    """Fuse ranked lists of ``(record, score)`` by Σ w/(k + rank); ties keep first-seen order."""
     fused: dict[str, float] = {}
     records: dict[str, dict] = {}
-    for ranking in rankings:
+    weights = weights or (1.0,) * len(rankings)
+    for weight, ranking in zip(weights, rankings):
         for rank, (rec, _) in enumerate(ranking, start=1):
             key = rec["id"]
-            fused[key] = fused.get(key, 0.0) + 1.0 / (k + rank)
+            fused[key] = fused.get(key, 0.0) + weight / (k + rank)
             records.setdefault(key, rec)
     order = sorted(fused, key=lambda key: -fused[key])
     return [(records[key], fused[key]) for key in order]

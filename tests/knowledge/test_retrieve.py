@@ -91,6 +91,10 @@ def test_reciprocal_rank_fusion():
     fused = reciprocal_rank_fusion([a, b], k=60)
     assert [r["id"] for r, _ in fused] == ["y", "x", "z"]
     assert fused[0][1] == pytest.approx(1 / 62 + 1 / 61)
+    # A heavier second list lifts its own second hit (z) above the first list's top hit (x).
+    weighted = reciprocal_rank_fusion([a, b], k=60, weights=(1.0, 3.0))
+    assert [r["id"] for r, _ in weighted] == ["y", "z", "x"]
+    assert weighted[1][1] == pytest.approx(3 / 62)
 
 
 def test_diversify_sources_puts_each_sources_best_chunk_first_and_drops_nothing():
