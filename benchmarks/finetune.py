@@ -4,6 +4,7 @@ LoRA on the unquantised base, and each configuration's peak memory.
     python benchmarks/finetune.py                                   # SmolLM2-135M, 4 timed steps each
     python benchmarks/finetune.py --preset qwen2.5-coder-0.5b --steps 3 --max-length 512 --json out.json
     python benchmarks/finetune.py --preset qwen2.5-1.5b-gpu.yaml --configs nf4-packed   # on a lent GPU
+    python benchmarks/finetune.py compare --adapter DIR --limit 13 --json out.json      # base vs adapter
 
 Each configuration runs in its own process (so its peak RSS / CUDA peak is its own) through the same
 ``TrainRecipe`` that `tutor finetune train` uses, on the SFT set in ``$TUTOR_HOME/finetune/data``
@@ -75,7 +76,68 @@ def _one(preset: str, name: str, steps: int, max_length: int, threads: int | Non
         })
 
 
+def faithfulness_rows(limit: int | None) -> list[dict]:
+    """The faithfulness eval's own per-question rows (evals.faithfulness.run) for the current settings.
+
+    Only the rows are taken: the suite's summary step is bypassed because at the time of writing it
+    recursed into itself (evals/faithfulness.py ``summarise``); the rates are computed here instead.
+    """
+    import evals.faithfulness as faith
+    from tutor.llm.load import load_llm
+
+    faith.summarise = lambda rows, *a, **k: {"rows": rows}
+    return faith.run(load_llm(), limit=limit, progress=True)["rows"]
+
+
+def compare_main(argv: list[str]) -> int:
+    """``compare``: base against adapter on the faithfulness questions, same settings otherwise."""
+    import re
+
+    p = argparse.ArgumentParser(prog="benchmarks/finetune.py compare")
+    p.add_argument("--adapter", required=True, help="Adapter folder (with adapter.gguf) or GGUF LoRA file.")
+    p.add_argument("--limit", type=int, default=None, help="First N faithfulness questions.")
+    p.add_argument("--which", choices=["base", "adapter", "both"], default="both")
+    p.add_argument("--json", dest="json_path", default=None)
+    args = p.parse_args(argv)
+    from tutor.config import get_settings
+    from tutor.llm.load import reset_llm
+
+    report = {}
+    for which in (["base", "adapter"] if args.which == "both" else [args.which]):
+        os.environ["TUTOR_USE_ADAPTER"] = "true" if which == "adapter" else "false"
+        os.environ["TUTOR_ADAPTER_PATH"] = str(Path(args.adapter).resolve())
+        get_settings.cache_clear()
+        reset_llm()
+        rows = faithfulness_rows(args.limit)
+        n = len(rows)
+        inline = [bool(re.search(r"\[\d+\]", r["answer"])) for r in rows]
+        report[which] = {
+            "questions": n,
+            "exact_keep": sum(r["kept"] for r in rows) / n,
+            "given": sum(r["given"] for r in rows) / n,
+            "inline_citation_rate": sum(inline) / n,
+            "citations_valid": sum(r["citations_valid"] for r in rows) / n,
+            "invalid_markers": sum(r["invalid_markers"] for r in rows),
+            "latency_s_median": statistics.median(r["latency_s"] for r in rows),
+            "rows": rows,
+        }
+        if args.json_path:
+            Path(args.json_path).write_text(json.dumps(report, indent=1))
+    settings = get_settings()
+    print(f"faithfulness, first {args.limit or 'all'} questions, attribute_citations={settings.attribute_citations}, "
+          f"max_new_tokens={settings.max_new_tokens}")
+    print("| model | questions | exact-keep | given | inline [n] | citations valid | invalid [n] | median s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for which, r in report.items():
+        print(f"| {which} | {r['questions']} | {r['exact_keep']:.2f} | {r['given']:.2f} | {r['inline_citation_rate']:.2f} "
+              f"| {r['citations_valid']:.2f} | {r['invalid_markers']} | {r['latency_s_median']:.1f} |")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "compare":
+        return compare_main(argv[1:])
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--preset", default="smoke-smollm2-135m", help="Preset name or .yaml path (its base and LoRA).")
     p.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))

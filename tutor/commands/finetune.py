@@ -93,3 +93,34 @@ def export_command(
     summary = export_gguf_lora(adapter, base, out or adapter / "adapter.gguf", dtype="f16" if f16 else "f32")
     typer.echo(f"wrote {summary['path']} ({summary['modules']} LoRA pairs, r={summary['r']}, alpha={summary['alpha']}, "
                f"{summary['bytes'] / 1e6:.1f} MB) for {base.name}")
+
+
+@finetune_app.command("check", help="Greedy-token agreement: llama.cpp + adapter.gguf against transformers + peft.")
+def check_command(
+    run_name: str = typer.Option(..., "--run", help="Run name under $TUTOR_HOME/finetune/runs (exported first)."),
+    n_tokens: int = typer.Option(24, help="Greedy tokens compared per prompt."),
+    json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the report here."),
+) -> None:
+    from finetune.agreement import greedy_agreement
+    from finetune.train import runs_root
+    from tutor.config import get_settings
+    from tutor.llm.model_files import gguf_path
+
+    settings = get_settings()
+    run_dir = runs_root(settings) / run_name
+    meta_path = run_dir / "train_meta.json"
+    if not meta_path.is_file():
+        raise TutorError(f"no finished run {run_name!r} under {runs_root(settings)}.")
+    meta = json.loads(meta_path.read_text())
+    preset, hf_dir = meta["config"].get("base_preset"), Path(meta["base"]["ref"])
+    if not preset:
+        raise TutorError("the agreement check needs a run trained on a preset's GGUF (base_preset).")
+    lora = run_dir / "adapter" / "adapter.gguf"
+    if not lora.is_file():
+        raise TutorError(f"{lora} is missing; run `tutor finetune export --run {run_name}` first.")
+    report = greedy_agreement(gguf_path(preset, settings), hf_dir, run_dir / "adapter", lora, n_tokens=n_tokens)
+    if json_path:
+        json_path.write_text(json.dumps(report, indent=1))
+    typer.echo(f"greedy tokens shared, llama.cpp vs transformers, over {report['prompts']} prompts x {n_tokens}: "
+               f"bases {report['base_agreement']:.2f} ({report['base_exact']} identical), "
+               f"with the adapter {report['adapter_agreement']:.2f} ({report['adapter_exact']} identical)")
