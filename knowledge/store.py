@@ -356,7 +356,13 @@ def _import_local_once(store: Store) -> None:
     """
     settings = store.settings
     old = settings.qdrant_path / "collection" / store.collection
+    # Checked once per collection: after `tutor ingest --rebuild` drops the Edge collection,
+    # the old local-mode points must not come back.
+    marker = store.client.root / f".{store.collection}.local-checked"
+    if marker.exists():
+        return
     if store.client.collection_exists(store.collection) or not old.exists():
+        marker.touch()
         return
     local = Store(settings, client=get_client(settings.model_copy(update={"store_backend": "local"})))
     try:
@@ -368,6 +374,7 @@ def _import_local_once(store: Store) -> None:
             logging.getLogger(__name__).info("importing %d points from the local-mode store at %s into Qdrant Edge", total, old)
             pages = ((ids, vectors, payloads) for ids, vectors, payloads, _ in copy_batches(local, batch=512))
             store.client.import_collection(store.collection, dim, pages)
+        marker.touch()
     finally:
         key = _location(settings.model_copy(update={"store_backend": "local"}))
         with _LOCK:

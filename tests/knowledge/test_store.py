@@ -198,8 +198,13 @@ def test_a_local_mode_store_from_before_is_imported_into_edge_once(tutor_home, m
     assert [h.id for h in store.query([1, 0, 0, 0], 1)] == [ids[0]]
     store.delete_ids([ids[0]])
     close_clients()
-    # Imported once: the next open keeps Edge's state (4 points) instead of importing again.
-    assert Store().count() == 4
+    # Imported once: the next open keeps Edge's state (4 points) instead of importing again,
+    # and a dropped collection (`tutor ingest --rebuild`) stays dropped.
+    again = Store()
+    assert again.count() == 4
+    again.drop()
+    close_clients()
+    assert not Store().exists()
     close_clients()
     monkeypatch.setenv("TUTOR_STORE_BACKEND", "local")
     get_settings.cache_clear()
