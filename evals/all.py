@@ -16,6 +16,7 @@ from pathlib import Path
 
 from evals.common import default_out_dir, parser
 from evals.report import markdown_table
+from tutor.errors import TutorError
 
 FAST = ("retrieval", "tools", "experiments")
 SLOW = ("answers", "faithfulness", "pedagogy", "speed")
@@ -41,8 +42,13 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(SUITES[suite])
         captured = io.StringIO()
         # Each suite's own table goes to its .md file; here only the summary is printed.
-        with contextlib.redirect_stdout(captured):
-            rc = int(module.main(common) or 0)
+        try:
+            with contextlib.redirect_stdout(captured):
+                rc = int(module.main(common) or 0)
+        except TutorError as exc:  # one suite that cannot run (a locked store, no model) does not stop the rest
+            rows.append([suite, 0, "ERROR", str(exc), 1])
+            worst = max(worst, 1)
+            continue
         worst = max(worst, rc)
         report = json.loads((out / f"{suite}.json").read_text(encoding="utf-8"))
         rows.append([suite, report["n"], {True: "passed", False: "FAILED", None: "–"}[report["passed"]],

@@ -49,3 +49,30 @@ def test_a_broken_dataset_line_is_one_error(tmp_path):
     bad.write_text('{"id": "1", "message": "hi", "tool": "none"}\n{"id": 2}\n')
     with pytest.raises(TutorError, match="line 2"):
         load_dataset(bad)
+
+
+@pytest.mark.slow
+def test_bfcl_files_are_scored_on_the_runtimes_own_tool_calls(tmp_path):
+    """One irrelevance item and one simple item of the hand-made fixture, the tiny model, a real chat."""
+    import json
+    import shutil
+
+    from evals.__main__ import main
+
+    src = Path(__file__).resolve().parents[2] / "evals" / "datasets" / "bfcl"
+    data = tmp_path / "bfcl"
+    (data / "possible_answer").mkdir(parents=True)
+    for name in ("BFCL_v3_simple.json", "BFCL_v3_irrelevance.json"):
+        first = (src / name).read_text().splitlines()[0]
+        (data / name).write_text(first + "\n")
+        if (src / "possible_answer" / name).exists():
+            (data / "possible_answer" / name).write_text((src / "possible_answer" / name).read_text().splitlines()[0] + "\n")
+    shutil.copy(src / "README.md", data)
+    rc = main(["tools", "--dataset", str(data), "--model", "smollm2-135m", "--out", str(tmp_path), "--no-gate",
+               "--no-progress"])
+    report = json.loads((tmp_path / "tools.json").read_text())
+    assert rc == 0 and report["format"] == "bfcl" and report["n"] == 2
+    simple = next(i for i in report["items"] if i["category"] == "simple")
+    irrelevant = next(i for i in report["items"] if i["category"] == "irrelevance")
+    assert irrelevant["ok"] == (irrelevant["calls"] == []) and report["metrics"]["no_call_rate"] == float(irrelevant["ok"])
+    assert report["metrics"]["ast_accuracy"] == float(simple["ok"])
