@@ -79,15 +79,13 @@ def _load(model: str, path: str) -> EmbeddingCache:
 
 
 def shipped_cache(model: str) -> EmbeddingCache:
-    """The process-wide shipped cache for a model key (``TUTOR_EMBED_CACHE=0`` turns it off)."""
-    if os.environ.get("TUTOR_EMBED_CACHE", "1") == "0":
-        return EmbeddingCache(model, Path(os.devnull))
+    """The process-wide shipped cache for a model key (empty when none ships for it)."""
     with _LOCK:
         return _load(model, str(cache_path(model)))
 
 
 def write_cache(model: str, keys: np.ndarray, vectors: np.ndarray, path: Path | None = None) -> Path:
-    """Write a cache file atomically (sorted by key, so a rebuild of the same corpus is byte-identical)."""
+    """Write a cache file atomically, rows sorted by key (a rebuild of the same corpus keeps the same order)."""
     path = path or cache_path(model)
     path.parent.mkdir(parents=True, exist_ok=True)
     order = np.argsort(keys, kind="stable")
