@@ -20,6 +20,7 @@ from knowledge.ledger import Ledger
 from knowledge.pipeline import (
     IngestReport,
     Progress,
+    fingerprint,
     ingest_documents,
     prune_missing_user_files,
 )
@@ -32,7 +33,10 @@ ROADMAP_SOURCE = "roadmap:deep_learning_roadmap.md"
 _BUILD_LOCK = threading.Lock()
 
 def _marker_key(settings: Settings) -> str:
-    return "|".join(["default-corpus-1", *settings.docs_packages])
+    # The pipeline's fingerprint is in the key, so a data dir built by an older parser (no
+    # navigation flags) or another model is brought up to date on first use; unchanged text
+    # takes its vectors from the shipped cache, so that costs under a minute.
+    return "|".join(["default-corpus-1", fingerprint(settings), *settings.docs_packages])
 
 
 def _marker_path(settings: Settings) -> Path:
