@@ -257,7 +257,10 @@ def bench_shipped(local_copy: int = 0) -> dict:
     """Shipped corpus: Retriever latency on Edge vs local mode, and Edge's BM25 + fusion vs bm25s + RRF."""
     from evals.retrieval import load_dataset
     from knowledge.corpus_default import build_default_corpus
+    from knowledge import retrieve
     from knowledge.retrieve import RRF_K, Retriever
+
+    dense_weight = float(getattr(retrieve, "DENSE_WEIGHT", 1.0))  # the Retriever's own fusion weights
     from knowledge.store import Store, close_clients, copy_batches
     from tutor.config import Settings, get_settings
 
@@ -324,7 +327,7 @@ def bench_shipped(local_copy: int = 0) -> dict:
             request = qe.QueryRequest(
                 limit=5, with_payload=True,
                 prefetches=[qe.Prefetch(limit=40, query=qe.Query.Nearest(vec)), qe.Prefetch(limit=40, query=qe.TextQuery("bm25", q))],
-                query=qe.Fusion.Rrf(k=RRF_K),
+                query=qe.Fusion.Rrf(k=RRF_K, weights=[dense_weight, 1.0]),
             )
             return [_Hit(p.payload) for p in shard.query(request)]
 
@@ -354,7 +357,7 @@ def bench_shipped(local_copy: int = 0) -> dict:
     row("local mode, Retriever dense", "local_dense")
     row("Edge, Retriever bm25 (bm25s)", "edge_bm25")
     row("Edge engine BM25 text index", "edge_engine_bm25")
-    row("Edge engine dense + BM25, Fusion.Rrf", "edge_engine_fusion")
+    row(f"Edge engine dense + BM25, Fusion.Rrf(k={RRF_K}, weights=[{dense_weight}, 1])", "edge_engine_fusion")
     out["rows"] = rows
     return out
 
