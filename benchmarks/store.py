@@ -166,7 +166,7 @@ def child_query(n_queries: int, n_slow: int) -> dict:
 def run_child(engine: str, home: Path, args: list[str]) -> dict:
     env = {**os.environ, "TUTOR_HOME": str(home), "TUTOR_STORE_BACKEND": engine, "PYTHONPATH": str(ROOT)}
     env.pop("TUTOR_QDRANT_URL", None)
-    out = subprocess.run([sys.executable, __file__, "--child", *args], env=env, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, __file__, "--child", *args], env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(f"{engine} child failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -183,7 +183,6 @@ def bench_synthetic(engine: str, points: int, n_queries: int, n_slow: int) -> di
 
 def bench_numpy(points: int, n_queries: int) -> dict:
     import numpy as np
-
     from threadpoolctl import threadpool_limits
 
     mat = np.concatenate([vectors(s, min(BATCH, points - s)) for s in range(0, points, BATCH)])
@@ -256,8 +255,8 @@ def qe_id(value):
 def bench_shipped(local_copy: int = 0) -> dict:
     """Shipped corpus: Retriever latency on Edge vs local mode, and Edge's BM25 + fusion vs bm25s + RRF."""
     from evals.retrieval import load_dataset
-    from knowledge.corpus_default import build_default_corpus
     from knowledge import retrieve
+    from knowledge.corpus_default import build_default_corpus
     from knowledge.retrieve import RRF_K, Retriever
 
     dense_weight = float(getattr(retrieve, "DENSE_WEIGHT", 1.0))  # the Retriever's own fusion weights
