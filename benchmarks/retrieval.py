@@ -1,9 +1,9 @@
 """Retrieval benchmark: ingest throughput, query latency, store latency at 100k chunks.
 
-    python benchmarks/retrieval.py                          # shipped corpus + 100k synthetic, ~5 min on 2 cores
+    python benchmarks/retrieval.py                          # shipped corpus, a few minutes on 2 cores
     python benchmarks/retrieval.py --json out.json
-    python benchmarks/retrieval.py --packages torch.nn --synthetic 20000   # quicker
-    python benchmarks/retrieval.py --max-chunks 800 --synthetic 0          # quick smoke run
+    python benchmarks/retrieval.py --packages torch.nn      # quicker
+    python benchmarks/retrieval.py --max-chunks 800         # quick smoke run
 
 What is measured, each beside a plain baseline taken in the same run:
 
@@ -16,9 +16,8 @@ What is measured, each beside a plain baseline taken in the same run:
   Target: int8 no more than 0.01 below fp32.
 * query latency p50/p95, query embedding included: ``Retriever.search`` in hybrid and dense
   mode versus the plain fp32 ``encode`` of the query alone. Target: hybrid p50 ≤ 15 ms.
-* store latency on N synthetic chunks (random unit vectors, embedded Qdrant): top-5 query
-  with and without a feed filter. Server mode cannot be measured here (no Qdrant server
-  binary on these machines); the same code runs against one via TUTOR_QDRANT_URL.
+* the store at 100k synthetic chunks (Qdrant Edge beside local mode and numpy) is
+  ``benchmarks/store.py``.
 
 Quality (``--quality``; each part in its own scratch data dir, shipped corpus built first):
 
@@ -47,7 +46,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -67,7 +65,11 @@ def pct(values: list[float], q: float) -> float:
 
 
 def load_corpus(packages: list[str]):
-    from knowledge.corpus_default import docs_documents, paper_documents, roadmap_documents
+    from knowledge.corpus_default import (
+        docs_documents,
+        paper_documents,
+        roadmap_documents,
+    )
 
     feeds = [("roadmap", None, roadmap_documents()), ("papers", None, paper_documents()[0])]
     for package in packages:
@@ -77,6 +79,7 @@ def load_corpus(packages: list[str]):
 
 def bench_shipped(args, home: Path) -> dict:
     import numpy as np
+    from llama_index.core.schema import MetadataMode
 
     from knowledge.citation import Citation
     from knowledge.embed import TorchEncoder, resolve_model_path
@@ -84,7 +87,6 @@ def bench_shipped(args, home: Path) -> dict:
     from knowledge.pipeline import RepairText, ingest_documents
     from knowledge.retrieve import Retriever
     from knowledge.store import Store
-    from llama_index.core.schema import MetadataMode
     from tutor.config import get_settings
 
     settings = get_settings()
@@ -184,59 +186,6 @@ def bench_shipped(args, home: Path) -> dict:
         "eval_questions": len(cases),
         "query_ms": {k: {"p50": round(pct(v, 50) * 1000, 2), "p95": round(pct(v, 95) * 1000, 2)} for k, v in lat.items()},
     }
-
-
-def bench_synthetic(n: int, queries: int, home: Path) -> dict:
-    """The tutor's Store over ``n`` random unit vectors in a collection of its own (embedded)."""
-    import numpy as np
-
-    from knowledge.store import Store, feed_filter
-    from tutor.config import get_settings
-
-    rng = np.random.default_rng(0)
-    store = Store(get_settings().model_copy(update={"collection": "synthetic"}))
-    store.ensure(384)
-    feeds = ["roadmap", "papers", "docs", "user"]
-    t0 = time.perf_counter()
-    batch = 2000
-    kept = []
-    for start in range(0, n, batch):
-        size = min(batch, n - start)
-        vectors = rng.standard_normal((size, 384)).astype(np.float32)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        kept.append(vectors)
-        store.client.upload_collection(
-            store.collection,
-            vectors=vectors,
-            payload=[{"feed": feeds[(start + i) % 4], "source": f"synthetic:{start + i}"} for i in range(size)],
-            ids=range(start, start + size),
-        )
-    load_s = time.perf_counter() - t0
-    qs = rng.standard_normal((queries, 384)).astype(np.float32)
-    qs /= np.linalg.norm(qs, axis=1, keepdims=True)
-    out = {"points": n, "upload_s": round(load_s, 1)}
-
-    def timed(fn, items) -> dict:
-        times = []
-        for item in items:
-            t = time.perf_counter()
-            fn(item)
-            times.append(time.perf_counter() - t)
-        return {"p50": round(pct(times, 50) * 1000, 2), "p95": round(pct(times, 95) * 1000, 2), "n": len(times)}
-
-    out["top5"] = timed(lambda q: store.query(q, 5), qs)
-    out["top5_feed_filter"] = timed(lambda q: store.query(q, 5, feed="docs"), qs)
-    # Embedded Qdrant's own payload filter, which the store now avoids (a few queries: ~25 µs per point).
-    out["top5_qdrant_filter"] = timed(
-        lambda q: store.client.query_points(store.collection, query=q.tolist(), limit=5, query_filter=feed_filter("docs")),
-        qs[: max(3, queries // 20)],
-    )
-    store.drop()
-    # Plain baseline: the same exact search as one numpy matrix product.
-    mat = np.concatenate(kept)
-    out["plain_numpy_top5"] = timed(lambda q: np.argpartition(-(mat @ q), 5)[:5], qs)
-    out["server_mode"] = "not measured: no Qdrant server binary can run on this machine"
-    return out
 
 
 FIRST_RUN_QUESTION = "What does backpropagation do, and how does dropout fight overfitting?"
@@ -456,8 +405,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--packages", nargs="*", default=None, help="Docs packages (default: settings.docs_packages).")
     parser.add_argument("--max-chunks", type=int, default=0, help="Cap the shipped corpus at about this many chunks (0 = all).")
     parser.add_argument("--query-rounds", type=int, default=3, help="Passes over the eval questions for latency.")
-    parser.add_argument("--synthetic", type=int, default=100_000, help="Synthetic chunks for the store test (0 = skip).")
-    parser.add_argument("--synthetic-queries", type=int, default=100)
     parser.add_argument("--json", dest="json_path", help="Also write the results here.")
     parser.add_argument("--quality", action="store_true", help="Only the quality part (build, tune/held-out, first-run question).")
     parser.add_argument("--build-cold", action="store_true", help="Also time a cold default-corpus build (no shipped embeddings).")
@@ -482,8 +429,6 @@ def main(argv: list[str] | None = None) -> None:
         args.packages = args.packages if args.packages is not None else list(get_settings().docs_packages)
         results = {"cpu_count": os.cpu_count(), "embed_backend": get_settings().embed_backend, "packages": args.packages}
         results["shipped"] = bench_shipped(args, home)
-        if args.synthetic:
-            results["synthetic"] = bench_synthetic(args.synthetic, args.synthetic_queries, home)
         from knowledge.store import close_clients
 
         close_clients()
@@ -497,15 +442,11 @@ def main(argv: list[str] | None = None) -> None:
     for mode in ("hybrid", "dense", "bm25", "hybrid, feed filter"):
         q = s["query_ms"][mode]
         rows.append((f"query ms p50/p95, {mode} search (embedding incl.)", f"{q['p50']}/{q['p95']}", f"{base['p50']}/{base['p95']}", "plain = fp32 query encode only"))
-    if "synthetic" in results:
-        y = results["synthetic"]
-        for name in ("top5", "top5_feed_filter", "top5_qdrant_filter"):
-            rows.append((f"store ms p50/p95, {y['points']} chunks, {name} (embedded)", f"{y[name]['p50']}/{y[name]['p95']}", f"{y['plain_numpy_top5']['p50']}/{y['plain_numpy_top5']['p95']}", "plain = numpy exact top-5"))
     width = max(len(r[0]) for r in rows)
     print(f"\nshipped corpus: {s['chunks']} chunks, {s['eval_questions']} eval questions, {results['cpu_count']} CPUs; server mode not measurable here")
     print(f"{'metric':<{width}}  {'tutor':>14}  {'plain':>14}  note")
     for name, ours, plain, note in rows:
-        print(f"{name:<{width}}  {str(ours):>14}  {str(plain):>14}  {note}")
+        print(f"{name:<{width}}  {ours!s:>14}  {plain!s:>14}  {note}")
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(results, indent=2))
 
