@@ -173,6 +173,7 @@ def test_status_shows_model_machine_and_knowledge(browser, app):
     text = page.locator("#status").inner_text()
     assert "scripted" in text and "CPU" in text and "GPU" in text
     assert re.search(r"adapter\s+\S", text)  # the adapter in use, or "none (the base model)"
+    assert "Qdrant Edge (in-process)" in text  # the default engine
     passages = int(re.search(r"(\d+) passages in", text).group(1))
     assert passages > 100
     page.context.close()

@@ -103,7 +103,10 @@ def _knowledge(ctx: PageContext) -> list[tuple[str, str]]:
             per_feed.append(f"{feed} {store.count(feed)} passages / {n_src} sources")
         rows.append(("knowledge base", f"{store.count()} passages in '{ctx.settings.collection}'"))
         rows.append(("by feed", " · ".join(per_feed)))
-        rows.append(("vector store", ctx.settings.qdrant_url or f"embedded Qdrant at {ctx.settings.qdrant_path}"))
+        where = {"edge": "Qdrant Edge (in-process)", "local": "qdrant-client local mode"}.get(
+            ctx.settings.store_backend, ctx.settings.store_backend)
+        rows.append(("vector store", f"Qdrant server at {ctx.settings.qdrant_url}" if ctx.settings.qdrant_url
+                     else f"{where} at {ctx.settings.qdrant_path}"))
     except Exception as exc:  # noqa: BLE001
         rows.append(("knowledge base", f"✗ {readable(exc)}"))
     return rows
