@@ -344,11 +344,13 @@ def mlquestions_cases(path: str | Path, limit: int | None, home: Path, progress:
     rows = read_mlquestions(path)[:limit]
     base = get_settings()
     home.mkdir(parents=True, exist_ok=True)
-    # Reuse the real data dir's converted embedding model instead of exporting it again.
-    models = home / "models"
-    if not models.exists() and base.models_dir.is_dir():
-        models.symlink_to(base.models_dir, target_is_directory=True)
     settings = Settings(**{**base.model_dump(), "home": home})
+    # Reuse the real data dir's int8 export of the embedding model instead of converting it again
+    # (about a minute of CPU); the export is only read.
+    export = base.state_dir / "embed"
+    if export.is_dir() and not (settings.state_dir / "embed").exists():
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        (settings.state_dir / "embed").symlink_to(export.resolve(), target_is_directory=True)
     folder = home / "mlquestions-passages"
     folder.mkdir(exist_ok=True)
     files: dict[str, Path] = {}
@@ -360,7 +362,12 @@ def mlquestions_cases(path: str | Path, limit: int | None, home: Path, progress:
     cases = [RetrievalCase.model_construct(id=row.id, question=row.question, feed="user",
                                            expected_source=[f"user:{files[row.passage].resolve()}"],
                                            expected_section_contains=None, notes=None) for row in rows]
-    return cases, Retriever(settings=settings)
+    # The scratch dir holds only these passages: the retriever must not build the default corpus
+    # into it (older knowledge versions did so on first search unless told not to).
+    import inspect
+
+    quiet = {"auto_build": False} if "auto_build" in inspect.signature(Retriever).parameters else {}
+    return cases, Retriever(settings=settings, **quiet)
 
 
 def gate_metrics(report: dict[str, Any]) -> dict[str, float]:
@@ -407,6 +414,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if fmt == "mlquestions":
         scratch = tempfile.TemporaryDirectory(prefix="tutor-eval-mlq-")
         cases, retriever = mlquestions_cases(args.dataset, args.limit, Path(scratch.name), not args.no_progress)
+        args.feed_filter = True  # search the user feed only: the passages, nothing else
     else:
         cases, retriever = load_dataset(args.dataset)[: args.limit], None
     try:

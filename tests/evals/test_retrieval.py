@@ -205,3 +205,24 @@ def test_main_prints_a_table_and_writes_json(default_corpus, tmp_path, capsys):
     gate.write_text("[retrieval]\nbm25_hit_at_1 = 0.0\n", encoding="utf-8")
     assert main([*args, "--thresholds", str(gate)]) == 0
     assert "thresholds met" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_mlquestions_passages_are_ingested_into_a_scratch_dir_and_searched(tmp_path, capsys):
+    """Three passages as user files in a throwaway data dir; each question should find its own."""
+    tsv = tmp_path / "mlq.tsv"
+    tsv.write_text(
+        "\tinput_text\ttarget_text\tindexes\n"
+        "1\tBayesian learning uses Bayes' theorem to update the probability of a hypothesis given evidence.\t"
+        "What is Bayesian learning\t1\n"
+        "2\tA convolutional layer slides small learned filters over an image to detect local patterns.\t"
+        "What does a convolutional layer do\t2\n"
+        "3\tK-means clustering assigns each point to the nearest of k centroids and then moves the centroids.\t"
+        "How does k-means work\t3\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["--dataset", str(tsv), "--out", str(out), "--no-gate", "--no-progress"]) == 0
+    report = json.loads((out / "retrieval.json").read_text(encoding="utf-8"))
+    assert report["format"] == "mlquestions" and report["n"] == 3
+    assert all(i["feed"] == "user" for i in report["items"])
+    assert report["metrics"]["hybrid_hit_at_5"] == 1.0  # three passages: every question's own is in the top 5
+    assert 0.0 < report["metrics"]["hybrid_mrr"] <= 1.0
