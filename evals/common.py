@@ -43,7 +43,7 @@ def parser(suite: str, description: str, *, dataset_help: str = "") -> argparse.
     g.add_argument("--model", default=None, metavar="PRESET",
                    help="LLM preset (sets TUTOR_LLM_PRESET); default: the configured one.")
     g.add_argument("--adapter", default=None, metavar="PATH",
-                   help="LoRA adapter dir (sets TUTOR_ADAPTER_PATH; needs the transformers or vllm backend).")
+                   help="LoRA adapter: a PEFT dir, with adapter.gguf inside for llama.cpp (sets TUTOR_ADAPTER_PATH).")
     g.add_argument("--dataset", default=None, metavar="PATH",
                    help=dataset_help or "Dataset file: the suite's own JSONL or a public set (format detected).")
     g.add_argument("--format", default=None, choices=FORMATS, help="Name the dataset's format instead of detecting it.")
@@ -80,9 +80,11 @@ def apply_model_options(args: argparse.Namespace) -> None:
     if changed:
         get_settings.cache_clear()
     if getattr(args, "adapter", None) and get_settings().llm_backend == "llamacpp":
-        # Scoring the base model under the adapter's name would make every comparison a lie.
-        raise TutorError("--adapter needs the transformers or vllm backend (TUTOR_LLM_BACKEND); "
-                         "llama.cpp would ignore it.")
+        # llama.cpp loads the adapter's GGUF LoRA form (tutor finetune export); without one, scoring
+        # the base model under the adapter's name would make every comparison a lie, so refuse here.
+        from tutor.llm.load import gguf_adapter
+
+        gguf_adapter(Path(os.environ["TUTOR_ADAPTER_PATH"]))
     if getattr(args, "limit", None) is not None and args.limit < 1:
         raise TutorError("--limit must be at least 1.")
 

@@ -258,7 +258,23 @@ def run_one(llm: Any, case: FaithCase, args) -> dict:
 
 
 def summarise(rows: list[dict], llm: Any, style: str, most_relevant: str) -> dict:
-    return summarise(rows, llm, style, most_relevant)
+    """The suite's metrics over the scored rows (the rows themselves under "rows")."""
+    n = len(rows) or 1
+    given = [r for r in rows if r["given"]]
+    return {
+        "model": getattr(getattr(llm, "metadata", None), "model_name", type(llm).__name__),
+        "style": style,
+        "most_relevant": most_relevant,
+        "questions": len(rows),
+        "exact_keep_rate": sum(r["kept"] for r in rows) / n,
+        "given_rate": len(given) / n,
+        "keep_rate_when_given": (sum(r["kept"] for r in given) / len(given)) if given else None,
+        "citation_validity": sum(r["citations_valid"] for r in rows) / n,
+        "answers_with_citations": sum(r["cited"] > 0 for r in rows) / n,
+        "invalid_markers": sum(r["invalid_markers"] for r in rows),
+        "median_latency_s": statistics.median(r["latency_s"] for r in rows) if rows else None,
+        "rows": rows,
+    }
 
 
 if __name__ == "__main__":

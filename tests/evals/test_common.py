@@ -107,10 +107,21 @@ def test_compare_prints_signed_deltas_per_metric(mrbench, tmp_path, capsys):
         main(["compare", str(a), str(tmp_path / "missing")])
 
 
-def test_bad_options_are_one_line_errors(tmp_path):
+def test_bad_options_are_one_line_errors(tmp_path, monkeypatch):
+    from tutor.config import get_settings
+
+    # main() sets TUTOR_* variables for --model/--adapter: restore them after this test.
+    for name in ("TUTOR_ADAPTER_PATH", "TUTOR_LLM_PRESET"):
+        monkeypatch.delenv(name, raising=False)
+
     with pytest.raises(TutorError, match="unknown model preset"):
         main(["pedagogy", "--model", "nope", "--no-gate"])
     with pytest.raises(TutorError, match="knowledge suite needs --dataset"):
         main(["knowledge", "--no-gate"])
     with pytest.raises(TutorError, match="--limit"):
         main(["tools", "--limit", "0", "--no-gate"])
+    # An adapter without its GGUF LoRA form cannot be scored on llama.cpp (it would be the base model).
+    (tmp_path / "peft-only").mkdir()
+    with pytest.raises(TutorError, match="has no adapter.gguf"):
+        main(["tools", "--adapter", str(tmp_path / "peft-only"), "--no-gate"])
+    get_settings.cache_clear()  # the next test reads the restored variables
