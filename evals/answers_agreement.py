@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from evals.report import load_jsonl
+from evals.report import load_jsonl, markdown_table
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT.parent / "benchmarks" / "results"
@@ -72,11 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         print("error: no labelled item found in the given runs", file=sys.stderr)
         return 2
     table["all"] = scores(every)
-    print("| system | n | agreement | kappa | judge precision | judge recall | judge: correct | human: correct |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for system, s in table.items():
-        print(f"| {system} | {s['n']} | {s['agreement']} | {s['kappa']} | {s['judge_precision']} | {s['judge_recall']} "
-              f"| {s['judge_correct_rate']} | {s['human_correct_rate']} |")
+    cols = ("n", "agreement", "kappa", "judge_precision", "judge_recall", "judge_correct_rate", "human_correct_rate")
+    print(markdown_table(["system", "n", "agreement", "kappa", "judge precision", "judge recall", "judge: correct",
+                          "human: correct"], [[system, *(s[c] for c in cols)] for system, s in table.items()]))
     return 0
 
 
