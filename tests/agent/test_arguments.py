@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tutor.agent.arguments import detect_kind, extract_params, run_ids, search_feed
+from tutor.agent.arguments import detect_kind, extract_params, run_ids, search_feed, stated
 from tutor.lab.runner import get_recipe
 
 
@@ -58,3 +58,13 @@ def test_run_ids_and_feeds():
     assert search_feed("in the paper notes, what is LoRA?") == "papers"
     assert search_feed("per the docs, what does batch_first do") == "docs"
     assert search_feed("what is dropout?") is None
+
+
+def test_stated_accepts_only_values_the_message_gives():
+    message = "train the cnn for four epochs with dropout of 30% using sgd, no augmentation"
+    assert stated(4, message, "epochs") and stated(0.3, message, "dropout")
+    assert stated("sgd", message, "optimizer") and stated(False, message, "augmentation")
+    assert not stated(0.001, message, "lr")  # a plausible default the learner never gave
+    assert not stated("adam", message, "optimizer")
+    assert stated(["sgd", "adam"], "race sgd and adam", "optimizers")
+    assert not stated(["sgd", "adam"], "race sgd", "optimizers")

@@ -86,7 +86,6 @@ def test_through_a_real_openai_compatible_server(openai_server, agent_env):  # n
     llm = OpenAICompatLLM(openai_server, max_new_tokens=48, temperature=0.0, context_window=2048)
     router = NativeRouter(Settings(router="native", llm_backend="openai"), llm=lambda: llm)
     from tutor.agent import arguments
-    from tutor.agent.native_router import _stated
 
     for message in ("could I watch a convnet learn digits over four passes",
                     "I'd like to see how sure you are that my recurrent net run went fine"):
@@ -96,5 +95,4 @@ def test_through_a_real_openai_compatible_server(openai_server, agent_env):  # n
             # Whatever the tiny model called, only the learner's recipe and values get through.
             args = dict(decision.arguments)
             assert args.pop("kind") == arguments.detect_kind(message)
-            text = arguments._norm(message)
-            assert all(_stated(v, text, arguments._names(k)) for k, v in args.items())
+            assert all(arguments.stated(v, message, k) for k, v in args.items())

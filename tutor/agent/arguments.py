@@ -297,6 +297,36 @@ def extract_params(message: str, params_model: type, kind: str | None = None) ->
     return out
 
 
+def stated(value: Any, message: str, field: str) -> bool:
+    """Whether ``message`` states ``value`` for the parameter ``field``.
+
+    The check a value from anyone but the learner (a model's tool call) must pass before it is
+    used: a number must appear in the message, a choice by its name or a synonym, a flag by its
+    field's name, and every item of a list.
+    """
+    return _states(value, _norm(message), _names(field))
+
+
+def _states(value: Any, text: str, names: list[str]) -> bool:
+    if isinstance(value, bool):  # before int: a bool is an int
+        return any(_has(text, n) for n in names)
+    if isinstance(value, (int, float)):
+        return any(abs(n - float(value)) <= 1e-9 * max(1.0, abs(n)) for n in _numbers(text))
+    if isinstance(value, str):
+        words = [value.lower(), value.lower().replace("_", " ")]
+        words += [k for k, v in CHOICE_SYNONYMS.items() if v == value]
+        return any(_has(text, w) for w in words)
+    if isinstance(value, list):
+        return bool(value) and all(_states(v, text, names) for v in value)
+    return False
+
+
+def _numbers(text: str) -> list[float]:
+    """Every number the text contains, wherever it stands."""
+    found = [_number(m) for m in re.findall(_NUM, text)]
+    return [n for n in found if n is not None]
+
+
 def search_feed(message: str) -> str | None:
     """The feed a learner explicitly names ('in the roadmap', 'the paper notes', 'the docs'), else None."""
     text = _norm(message)

@@ -17,13 +17,12 @@ Three things stay as in the embedding router, because a model's call is not trus
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
 from typing import Any
 
 from tutor.agent import arguments
-from tutor.agent.router import Decision, Router, fill_arguments, intent_rules
+from tutor.agent.router import Decision, Router, fill_arguments, intent_rules, search_if_no_recipe
 from tutor.config import Settings
 
 log = logging.getLogger("tutor.agent")
@@ -31,29 +30,8 @@ log = logging.getLogger("tutor.agent")
 NATIVE_BACKENDS = ("openai", "vllm")
 
 
-def _numbers(text: str) -> list[float]:
-    found = [arguments._number(m) for m in re.findall(arguments._NUM, text)]
-    return [n for n in found if n is not None]
-
-
-def _stated(value: Any, text: str, names: list[str]) -> bool:
-    """Whether the learner's (normalised) text states ``value`` for a field called ``names``."""
-    if isinstance(value, bool):
-        return any(arguments._has(text, n) for n in names)
-    if isinstance(value, (int, float)):
-        return any(abs(n - float(value)) <= 1e-9 * max(1.0, abs(n)) for n in _numbers(text))
-    if isinstance(value, str):
-        words = [value.lower(), value.lower().replace("_", " ")]
-        words += [k for k, v in arguments.CHOICE_SYNONYMS.items() if v == value]
-        return any(arguments._has(text, w) for w in words)
-    if isinstance(value, list):
-        return bool(value) and all(_stated(v, text, names) for v in value)
-    return False
-
-
 def grounded(tool: str, kwargs: dict[str, Any], message: str) -> dict[str, Any]:
     """The model's arguments that the message states; everything else is dropped, never defaulted."""
-    text = arguments._norm(message)
     if tool == "search_knowledge":
         return fill_arguments(tool, message)  # the query is the learner's own words; a feed only if named
     if tool == "run_experiment":
@@ -62,7 +40,7 @@ def grounded(tool: str, kwargs: dict[str, Any], message: str) -> dict[str, Any]:
         kind = flat.pop("kind", None)
         if kind is None or arguments.detect_kind(message) != kind:
             return {}
-        return {"kind": kind} | {k: v for k, v in flat.items() if _stated(v, text, arguments._names(k))}
+        return {"kind": kind} | {k: v for k, v in flat.items() if arguments.stated(v, message, k)}
     if tool in ("explain_run", "compare_runs"):
         ids = set(arguments.run_ids(message))
         return {k: v for k, v in kwargs.items() if isinstance(v, str) and v.lower() in ids}
@@ -111,8 +89,7 @@ class NativeRouter(Router):
         tool, kwargs = native
         args = fill_arguments(tool, message)
         args.update({k: v for k, v in grounded(tool, kwargs, message).items() if k not in args})
-        if tool == "run_experiment" and "kind" not in args:
-            tool, args = "search_knowledge", fill_arguments("search_knowledge", message)
+        tool, args = search_if_no_recipe(tool, args, message)
         return Decision(tool=tool, arguments=args, confidence=1.0, rule=None, latency_s=time.perf_counter() - t0)
 
 

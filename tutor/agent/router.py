@@ -120,8 +120,8 @@ class Router:
         if tool == "quiz":
             topic = self.topic(message)
             args = {"topic": topic} if topic else {}
-        if tool == "run_experiment" and "kind" not in args and confidence < 1.0:
-            tool, args = "search_knowledge", fill_arguments("search_knowledge", message)
+        if confidence < 1.0:  # a rule (or a unanimous vote) that says "run" is kept even with no recipe
+            tool, args = search_if_no_recipe(tool, args, message)
         return Decision(tool=tool, arguments=args, confidence=confidence, rule=rule,
                         latency_s=time.perf_counter() - t0)
 
@@ -258,6 +258,17 @@ _API_WORDS = re.compile(r"\b(?:argument|arguments|parameter of|kwarg|signature|d
 def question_scope(message: str) -> str:
     """'api' when the question names code (an identifier, a library, an argument), else 'concept'."""
     return "api" if _API_CODE.search(message) or _API_WORDS.search(message) else "concept"
+
+
+def search_if_no_recipe(tool: str, args: dict[str, Any], message: str) -> tuple[str, dict[str, Any]]:
+    """A run_experiment decision that names no recipe becomes a knowledge search of the message.
+
+    With no recipe named there is nothing to run; searching answers the message from the sources
+    instead of a tool call that would fail.
+    """
+    if tool == "run_experiment" and "kind" not in args:
+        return "search_knowledge", fill_arguments("search_knowledge", message)
+    return tool, args
 
 
 def fill_arguments(tool: str, message: str) -> dict[str, Any]:
