@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from tutor.agent.ask import SourceRef
 from tutor.agent.events import (
     AnswerEvent,
@@ -119,3 +121,13 @@ def test_a_stored_reply_links_its_markers_to_the_passages_kept_with_it():
     assert "[2]." in out and 'href="#cite-k-2"' not in out  # an uncited source is listed, not linked
     assert 'id="src-k-2"' in out
     assert stored_answer_markdown("Plain reply.", {}, "k") == "Plain reply."  # older rows: no passages
+
+
+def test_a_stored_row_that_fails_validation_is_skipped_and_logged(caplog):
+    bad = {"n": 1, "title": "No source id", "text": "Gone missing."}  # `source` is required
+    meta = {"citations": [bad, ref(2).model_dump()]}
+    with caplog.at_level(logging.DEBUG, logger="tutor.web"):
+        out = stored_answer_markdown("Units drop [1] [2].", meta, "k")
+    assert "Gone missing." not in out and 'href="#cite-k-1"' not in out
+    assert 'href="#cite-k-2"' in out and 'id="cite-k-2"' in out
+    assert any("stored passage row skipped" in r.message for r in caplog.records)

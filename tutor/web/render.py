@@ -15,9 +15,16 @@ The experiment panel's numbers live in ``ExperimentView`` (fed the same events).
 from __future__ import annotations
 
 import html
+import logging
 import re
 import uuid
 from typing import Any
+
+from pydantic import ValidationError
+
+from tutor.agent.ask import SourceRef
+
+log = logging.getLogger("tutor.web")
 
 #: Longest passage text shown under an answer (the whole passage is what the model saw; a few
 #: very long API pages are cut here, with a note).
@@ -96,20 +103,21 @@ def stored_answer_markdown(text: str, meta: dict[str, Any], key: str) -> str:
     Memory keeps plain dicts; a row that no longer parses (an older reply, a hand-edited
     database) is left out rather than breaking the whole session.
     """
-    from types import SimpleNamespace
-
-    def refs(rows: Any) -> list:
-        out = []
-        for r in rows if isinstance(rows, list) else []:
-            if isinstance(r, dict) and isinstance(r.get("n"), int) and isinstance(r.get("text"), str):
-                out.append(SimpleNamespace(n=r["n"], source=str(r.get("source", "")), title=str(r.get("title") or ""),
-                                           section=str(r.get("section") or ""), text=r["text"], url=r.get("url")))
-        return out
-
-    citations, sources = refs(meta.get("citations")), refs(meta.get("sources"))
+    citations, sources = _stored_refs(meta.get("citations")), _stored_refs(meta.get("sources"))
     body = link_markers(text, key, {c.n for c in citations}) if text else "*(no text)*"
     block = sources_block(citations, sources, key)
     return body + ("\n\n" + block if block else "")
+
+
+def _stored_refs(rows: Any) -> list[SourceRef]:
+    """The rows that are still valid ``SourceRef`` records; the rest are skipped (logged at debug)."""
+    out = []
+    for row in rows if isinstance(rows, list) else []:
+        try:
+            out.append(SourceRef.model_validate(row))
+        except ValidationError as exc:
+            log.debug("stored passage row skipped, %d validation error(s): %r", exc.error_count(), row)
+    return out
 
 
 def _fmt_metric(name: str, value: Any) -> str:
