@@ -23,6 +23,8 @@ import ast
 import csv
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,21 @@ ACCEPTED = ("the suite's own JSON lines (evals/datasets/*.jsonl), MMLU-style CSV
 
 def unreadable(path: Path, why: str) -> TutorError:
     return TutorError(f"cannot read {path} as an eval set ({why}); accepted formats: {ACCEPTED}.")
+
+
+@contextmanager
+def _csv_rows(path: Path, delimiter: str = ",",
+              also: tuple[type[Exception], ...] = ()) -> Iterator[Iterator[tuple[int, dict[str, str]]]]:
+    """The file's rows as dicts, numbered from 1.
+
+    A decoding or CSV error while reading them, or one of ``also`` raised by the caller's code
+    inside the ``with`` block (a missing column), becomes one ``unreadable`` line naming the file.
+    """
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            yield enumerate(csv.DictReader(f, delimiter=delimiter), 1)
+    except (UnicodeDecodeError, csv.Error, *also) as exc:
+        raise unreadable(path, f"{type(exc).__name__}: {exc}") from None
 
 
 def _first_json_record(path: Path) -> Any:
@@ -134,35 +151,32 @@ def read_mmlu(path: str | Path) -> tuple[list[MCQuestion], dict[str, int]]:
     path = Path(path)
     kept: list[MCQuestion] = []
     counts = {"rows": 0, "ok": 0, "fixed": 0, "dropped": 0}
-    try:
-        with path.open(encoding="utf-8", newline="") as f:
-            for i, row in enumerate(csv.DictReader(f), 1):
-                counts["rows"] += 1
-                raw = row.get("choices") or ""
-                try:
-                    choices = ast.literal_eval(raw) if raw.strip().startswith("[") else json.loads(raw)
-                except (ValueError, SyntaxError):
-                    raise unreadable(path, f"row {i}: choices is not a list") from None
-                choices = [str(c) for c in choices]
-                answer = _answer_index(row.get("answer", ""), len(choices))
-                error = (row.get("error_type") or "OK").strip()
-                note = ""
-                if error.lower() != "ok":
-                    fixed = _answer_index(row.get("correct_answer", ""), len(choices))
-                    if error.lower() == "wrong groundtruth" and fixed is not None:
-                        answer, note = fixed, "ground truth fixed by MMLU-Redux"
-                        counts["fixed"] += 1
-                    else:
-                        counts["dropped"] += 1
-                        continue
+    with _csv_rows(path, also=(KeyError,)) as table:
+        for i, row in table:
+            counts["rows"] += 1
+            raw = row.get("choices") or ""
+            try:
+                choices = ast.literal_eval(raw) if raw.strip().startswith("[") else json.loads(raw)
+            except (ValueError, SyntaxError):
+                raise unreadable(path, f"row {i}: choices is not a list") from None
+            choices = [str(c) for c in choices]
+            answer = _answer_index(row.get("answer", ""), len(choices))
+            error = (row.get("error_type") or "OK").strip()
+            note = ""
+            if error.lower() != "ok":
+                fixed = _answer_index(row.get("correct_answer", ""), len(choices))
+                if error.lower() == "wrong groundtruth" and fixed is not None:
+                    answer, note = fixed, "ground truth fixed by MMLU-Redux"
+                    counts["fixed"] += 1
                 else:
-                    counts["ok"] += 1
-                if answer is None:
-                    raise unreadable(path, f"row {i}: answer {row.get('answer')!r} is not a choice")
-                kept.append(MCQuestion(id=f"{path.stem}-{i}", question=row["question"], choices=choices,
-                                       answer=answer, note=note))
-    except (UnicodeDecodeError, csv.Error, KeyError) as exc:
-        raise unreadable(path, f"{type(exc).__name__}: {exc}") from None
+                    counts["dropped"] += 1
+                    continue
+            else:
+                counts["ok"] += 1
+            if answer is None:
+                raise unreadable(path, f"row {i}: answer {row.get('answer')!r} is not a choice")
+            kept.append(MCQuestion(id=f"{path.stem}-{i}", question=row["question"], choices=choices,
+                                   answer=answer, note=note))
     return kept, counts
 
 
@@ -176,15 +190,12 @@ class PassageQuestion(BaseModel):
 def read_mlquestions(path: str | Path) -> list[PassageQuestion]:
     path = Path(path)
     rows: list[PassageQuestion] = []
-    try:
-        with path.open(encoding="utf-8", newline="") as f:
-            for i, row in enumerate(csv.DictReader(f, delimiter="\t"), 1):
-                passage, question = (row.get("input_text") or "").strip(), (row.get("target_text") or "").strip()
-                if passage and question:
-                    rid = (row.get("indexes") or row.get("") or str(i)).strip()
-                    rows.append(PassageQuestion(id=f"mlq-{rid}", passage=passage, question=question))
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise unreadable(path, f"{type(exc).__name__}: {exc}") from None
+    with _csv_rows(path, delimiter="\t") as table:
+        for i, row in table:
+            passage, question = (row.get("input_text") or "").strip(), (row.get("target_text") or "").strip()
+            if passage and question:
+                rid = (row.get("indexes") or row.get("") or str(i)).strip()
+                rows.append(PassageQuestion(id=f"mlq-{rid}", passage=passage, question=question))
     if not rows:
         raise unreadable(path, "no passage/question rows")
     return rows
