@@ -54,13 +54,27 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))]
 
 
-def timed(fn, items) -> dict:
-    times = []
+def latency_ms(times: list[float]) -> dict:
+    """p50 and p95 of ``times`` (seconds), in milliseconds."""
+    return {"p50": round(pct(times, 50) * 1000, 2), "p95": round(pct(times, 95) * 1000, 2)}
+
+
+def timed_answers(fn, items, keep: bool = True) -> tuple[list, list[float]]:
+    """What ``fn`` returns for each item (only with ``keep``), and the seconds each call took."""
+    answers, times = [], []
     for item in items:
         t = time.perf_counter()
-        fn(item)
+        answer = fn(item)
         times.append(time.perf_counter() - t)
-    return {"p50": round(pct(times, 50) * 1000, 2), "p95": round(pct(times, 95) * 1000, 2), "n": len(times)}
+        if keep:
+            answers.append(answer)
+    return answers, times
+
+
+def timed(fn, items) -> dict:
+    # The results are dropped: kept, they would count in the resident memory read after the queries.
+    _, times = timed_answers(fn, items, keep=False)
+    return {**latency_ms(times), "n": len(times)}
 
 
 def rss_mib() -> float:
@@ -90,21 +104,26 @@ def chunk_id(i: int) -> str:
 
 
 # --------------------------------------------------------------------------- child: one engine
+def upload(store, n: int) -> None:
+    """The ``n`` synthetic chunks, written through ``Store.upsert`` in batches of ``BATCH``."""
+    for start in range(0, n, BATCH):
+        size = min(BATCH, n - start)
+        payloads = [{"feed": FEEDS[(start + i) % 100], "source": f"synthetic:{start + i}", "text": TEXT} for i in range(size)]
+        store.upsert([chunk_id(start + i) for i in range(size)], vectors(start, size), payloads)
+
+
 def child_build(n: int) -> dict:
     from knowledge.store import Store, close_clients
 
     store = Store()
     store.ensure(DIM)
     t0 = time.perf_counter()
-    for start in range(0, n, BATCH):
-        size = min(BATCH, n - start)
-        payloads = [{"feed": FEEDS[(start + i) % 100], "source": f"synthetic:{start + i}", "text": TEXT} for i in range(size)]
-        store.upsert([chunk_id(start + i) for i in range(size)], vectors(start, size), payloads)
+    upload(store, n)
     if store.edge:
         store.client.flush()
-    upload = time.perf_counter() - t0
+    seconds = time.perf_counter() - t0
     close_clients()
-    return {"upload_s": round(upload, 2), "upload_chunks_per_s": round(n / upload, 1)}
+    return {"upload_s": round(seconds, 2), "upload_chunks_per_s": round(n / seconds, 1)}
 
 
 def child_memory(n: int, n_queries: int, n_slow: int) -> dict:
@@ -123,10 +142,7 @@ def child_memory(n: int, n_queries: int, n_slow: int) -> dict:
     store = ks.Store(client=QdrantClient(location=":memory:"))
     store.ensure(DIM)
     t0 = time.perf_counter()
-    for start in range(0, n, BATCH):
-        size = min(BATCH, n - start)
-        payloads = [{"feed": FEEDS[(start + i) % 100], "source": f"synthetic:{start + i}", "text": TEXT} for i in range(size)]
-        store.upsert([chunk_id(start + i) for i in range(size)], vectors(start, size), payloads)
+    upload(store, n)
     out = {"engine": "local (in memory)", "points": store.count(), "upload_in_memory_s": round(time.perf_counter() - t0, 2)}
     few = queries(n_queries)[:n_slow]
     out["top5"] = timed(lambda q: store.query(q, 5, with_payload=False), few)
@@ -282,19 +298,15 @@ def bench_shipped(local_copy: int = 0) -> dict:
         cases = load_dataset()
         questions = [c.question for c in cases]
 
-        def run(retriever, mode):
-            retriever.search(questions[0], top_k=5, mode=mode)  # warm: models, BM25 index
-            answers, times = [], []
-            for q in questions:
-                t = time.perf_counter()
-                answers.append(retriever.search(q, top_k=5, mode=mode))
-                times.append(time.perf_counter() - t)
-            return answers, {"p50": round(pct(times, 50) * 1000, 2), "p95": round(pct(times, 95) * 1000, 2)}
+        def run(search):
+            """Latency and hit@5 of ``search`` over the eval questions, after one warm-up call."""
+            search(questions[0])  # warm: models, BM25 index
+            answers, times = timed_answers(search, questions)
+            return {**latency_ms(times), **_hit5(cases, answers)}
 
         edge_retriever = Retriever(settings)
         for mode in ("hybrid", "dense", "bm25"):
-            answers, lat = run(edge_retriever, mode)
-            out[f"edge_{mode}"] = {**lat, **_hit5(cases, answers)}
+            out[f"edge_{mode}"] = run(lambda q, mode=mode: edge_retriever.search(q, top_k=5, mode=mode))
 
         # Today's engine in the same run: the same points copied into local mode (no re-embedding).
         local_settings = settings.model_copy(update={"store_backend": "local"})
@@ -311,8 +323,7 @@ def bench_shipped(local_copy: int = 0) -> dict:
         if out["local_chunks"] == out["chunks"]:
             local_retriever = Retriever(local_settings)
             for mode in ("hybrid", "dense"):
-                answers, lat = run(local_retriever, mode)
-                out[f"local_{mode}"] = {**lat, **_hit5(cases, answers)}
+                out[f"local_{mode}"] = run(lambda q, mode=mode: local_retriever.search(q, top_k=5, mode=mode))
 
         # Keyword side inside the engine: Edge's BM25 text index, fused with the dense prefetch.
         import qdrant_edge as qe
@@ -334,13 +345,7 @@ def bench_shipped(local_copy: int = 0) -> dict:
             return [_Hit(p.payload) for p in shard.query(qe.QueryRequest(limit=5, with_payload=True, query=qe.TextQuery("bm25", q)))]
 
         for name, fn in (("edge_engine_bm25", edge_text), ("edge_engine_fusion", edge_fused)):
-            fn(questions[0])
-            answers, times = [], []
-            for q in questions:
-                t = time.perf_counter()
-                answers.append(fn(q))
-                times.append(time.perf_counter() - t)
-            out[name] = {"p50": round(pct(times, 50) * 1000, 2), "p95": round(pct(times, 95) * 1000, 2), **_hit5(cases, answers)}
+            out[name] = run(fn)
         shard.close()
         close_clients()
 
