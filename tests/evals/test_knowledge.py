@@ -20,22 +20,30 @@ def test_the_prompt_letters_every_choice_and_puts_passages_first():
     assert "Passages" not in prompt(Q)
 
 
-@pytest.mark.parametrize("reply, choice", [("B", 1), ("B. RMSprop", 1), ("The answer is C.", 2), ("(A)", 0),
-                                           ("I think RMSprop", None), ("E", None), ("", None)])
-def test_the_first_standalone_choice_letter_is_the_answer(reply, choice):
-    assert parse_choice(reply, 4) == choice
+def test_the_cloze_prompt_is_the_question_alone_so_each_choice_is_scored_as_the_reply():
+    text = prompt(Q, ["RMSprop divides by a running average."], lettered=False)
+    assert text.endswith(f"Question: {Q.question}") and "B. RMSprop" not in text
 
 
-def test_summary_counts_accuracy_per_condition_and_what_retrieval_changed():
-    def item(cb, rt):
-        return {"choices": ["a", "b", "c", "d"], "closed-book": {"correct": cb, "choice": "A"},
-                "retrieval": {"correct": rt, "choice": "A" if rt else None}}
+def test_cloze_scoring_picks_the_choice_the_real_model_finds_likeliest():
+    from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
-    m = summarise([item(True, True), item(False, True), item(True, False), item(False, False)],
-                  ("closed-book", "retrieval"))
-    assert m["closed_book_accuracy"] == 0.5 and m["retrieval_accuracy"] == 0.5 and m["retrieval_gain"] == 0.0
-    assert m["fixed_by_retrieval"] == 1 and m["broken_by_retrieval"] == 1
-    assert m["retrieval_unparsed"] == 0.5 and m["chance"] == 0.25
+    from evals.knowledge import CLOZE_SYSTEM, ask_choice
+    from tutor.config import Settings
+    from tutor.llm.backends.llamacpp import LlamaCppLLM
+    from tutor.llm.model_files import gguf_path
+    from tutor.llm.presets import get_preset
+
+    llm = LlamaCppLLM(gguf_path(get_preset("smollm2-135m"), Settings(), progress=False), n_threads=1,
+                      context_window=1024, model_name="smollm2-135m")
+    q = MCQuestion(id="fr", question="What is the capital of France?", choices=["Berlin", "Paris", "Madrid"], answer=1)
+    choice, shown, _ = ask_choice(llm, q, None, "cloze")
+    messages = [ChatMessage(role=MessageRole.SYSTEM, content=CLOZE_SYSTEM),
+                ChatMessage(role=MessageRole.USER, content=prompt(q, lettered=False))]
+    scores = llm.continuation_logprobs(messages, q.choices)
+    llm.close()
+    assert choice == max(range(3), key=lambda i: scores[i].mean)
+    assert shown.startswith("mean log-prob per token: A ")
 
 
 @pytest.mark.slow

@@ -235,3 +235,22 @@ def test_default_model_makes_a_real_tool_call(qwen_gguf):
     (call,) = llm.get_tool_calls_from_response(reply)
     assert call.tool_name == "run_experiment"
     assert str(call.tool_kwargs.get("kind", "")).lower() == "cnn"
+
+
+def test_continuation_scores_rank_the_model_s_own_greedy_reply_first(tiny_llm):
+    tiny_llm.reset_cache()
+    greedy = tiny_llm.chat(QUESTION, max_tokens=4).message.content
+    scored = tiny_llm.continuation_logprobs(QUESTION, [greedy, "Quarterly tax returns"])
+    assert scored[0].text == greedy and scored[0].n_tokens == _n_tokens(tiny_llm, greedy)
+    assert all(c.logprob < 0 for c in scored) and scored[0].mean > scored[1].mean
+    # Scoring moved the KV cache around; the next generation must be the same greedy reply.
+    tiny_llm.reset_cache()
+    assert tiny_llm.chat(QUESTION, max_tokens=4).message.content == greedy
+    assert not tiny_llm.busy
+
+
+def test_an_empty_continuation_is_a_one_line_error(tiny_llm):
+    from tutor.errors import TutorError
+
+    with pytest.raises(TutorError, match="empty continuation"):
+        tiny_llm.continuation_logprobs(QUESTION, [""])

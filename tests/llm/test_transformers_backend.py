@@ -137,3 +137,13 @@ def test_load_llm_transformers_from_a_gguf_path(tutor_home, tiny_hf_dir):
     llm = load_llm(Settings(llm_backend="transformers", llm_model_path=tiny_hf_dir, llm_preset="smollm2-135m",
                             max_new_tokens=3))
     assert isinstance(llm, TransformersLLM) and llm.complete("Hi").text is not None
+
+
+def test_continuation_scores_agree_with_llama_cpp(hf_llm, tiny_llm):
+    # Same weights (dequantised from the GGUF): the two backends must rank choices the same way.
+    options = [" Paris", " Berlin", " a city in Europe"]
+    hf = hf_llm.continuation_logprobs(QUESTION, options)
+    cpp = tiny_llm.continuation_logprobs(QUESTION, options)
+    assert [c.n_tokens for c in hf] == [c.n_tokens for c in cpp]
+    assert sorted(range(3), key=lambda i: hf[i].mean) == sorted(range(3), key=lambda i: cpp[i].mean)
+    assert all(abs(a.logprob - b.logprob) < 0.5 * a.n_tokens for a, b in zip(hf, cpp))

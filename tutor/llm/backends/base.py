@@ -60,6 +60,18 @@ class Piece(BaseModel):
     finish_reason: str | None = Field(None, description="Why generation ended, on the last piece.")
 
 
+class Continuation(BaseModel):
+    """The log-probability of one continuation after a prompt (``continuation_logprobs``)."""
+
+    text: str = Field(description="The continuation scored.")
+    logprob: float = Field(description="Sum of its tokens' natural-log probabilities.")
+    n_tokens: int = Field(ge=1, description="Tokens it was split into (mean = logprob / n_tokens).")
+
+    @property
+    def mean(self) -> float:
+        return self.logprob / self.n_tokens
+
+
 class GenOptions(BaseModel):
     """Per-call decoding options; unset fields fall back to the backend's settings."""
 
@@ -223,6 +235,16 @@ class TutorLLM(FunctionCallingLLM):
     def count_tokens(self, text: str) -> int:
         """Tokens in ``text`` for this model (callers fit passages into a budget with it)."""
         raise NotImplementedError
+
+    def continuation_logprobs(self, messages: Sequence[ChatMessage], continuations: Sequence[str]) -> list[Continuation]:
+        """How likely the model finds each of ``continuations`` as the start of its reply to ``messages``.
+
+        Multiple-choice evals score choices this way instead of parsing a generated letter: a
+        0.5B model asked for "one letter" often writes something else, and the comparison of
+        likelihoods is the model's preference even when its greedy text is unusable.
+        """
+        raise TutorError(f"{type(self).__name__} cannot score continuations; likelihood scoring needs an "
+                         "in-process model (llm_backend llamacpp or transformers).")
 
     # --- shared plumbing --------------------------------------------------------------------
 

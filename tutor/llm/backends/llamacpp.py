@@ -11,14 +11,14 @@ prompt, therefore skips re-reading everything it shares with the request before 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, PrivateAttr
 
 from tutor.errors import TutorError
-from tutor.llm.backends.base import GenOptions, InProcessLLM, Piece
+from tutor.llm.backends.base import Continuation, GenOptions, InProcessLLM, Piece, to_dict_messages
 from tutor.llm.backends.tool_prompt import inline_tools
 
 # Used only when a GGUF carries no chat template at all (old conversions): plain ChatML.
@@ -122,6 +122,46 @@ class LlamaCppLLM(InProcessLLM):
 
     def count_tokens(self, text: str) -> int:
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def continuation_logprobs(self, messages: Sequence[Any], continuations: Sequence[str]) -> list[Continuation]:
+        """Score each continuation after the rendered chat prompt (its reply's first tokens).
+
+        The prompt is evaluated once; each continuation is then fed one token at a time from
+        that point, reading the next-token logits after each. One token at a time because the
+        context keeps only the last position's logits (``logits_all`` would hold context x vocab
+        floats, ~2.5 GB for Qwen at 4k); the choices are short, so this costs little.
+        """
+        import numpy as np
+
+        prompt = self.tokenize(self.render(to_dict_messages(self._chat_messages(messages), arguments_as_json=False)))
+        out: list[Continuation] = []
+        with self._serial.turn():
+            llama = self._llama
+            llama.reset()
+            llama.eval(prompt)
+            start = llama.n_tokens
+            first = self._last_logits()
+            for text in continuations:
+                tokens = llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+                if not tokens:
+                    raise TutorError("cannot score an empty continuation.")
+                if start + len(tokens) > self.context_window:
+                    raise TutorError(f"prompt plus continuation exceed the context of {self.context_window} tokens.")
+                llama.n_tokens = start  # eval() drops the KV cache past n_tokens: back to the prompt's end
+                logits, total = first, 0.0
+                for i, tok in enumerate(tokens):
+                    total += float(logits[tok] - np.logaddexp.reduce(logits))
+                    if i + 1 < len(tokens):
+                        llama.eval([tok])
+                        logits = self._last_logits()
+                out.append(Continuation(text=text, logprob=total, n_tokens=len(tokens)))
+        return out
+
+    def _last_logits(self) -> Any:
+        import numpy as np
+
+        n_vocab = self._llama.n_vocab()
+        return np.ctypeslib.as_array(self._llama._ctx.get_logits(), shape=(n_vocab,)).astype(np.float64)
 
     def _generate(
         self, *, messages: list[dict] | None, prompt: str | None, tools: list[dict] | None, options: GenOptions

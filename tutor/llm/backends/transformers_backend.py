@@ -9,14 +9,14 @@ cancel flag that a stopping criterion checks after every token.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, PrivateAttr
 
 from tutor.errors import TutorError
-from tutor.llm.backends.base import GenOptions, InProcessLLM, Piece
+from tutor.llm.backends.base import Continuation, GenOptions, InProcessLLM, Piece, to_dict_messages
 from tutor.llm.backends.tool_prompt import inline_tools
 from tutor.llm.presets import hub_offline
 
@@ -95,6 +95,24 @@ class TransformersLLM(InProcessLLM):
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def continuation_logprobs(self, messages: Sequence[Any], continuations: Sequence[str]) -> list[Continuation]:
+        """Score each continuation after the rendered chat prompt: one forward pass per choice."""
+        import torch
+
+        prompt = self._tokenizer(self.render(to_dict_messages(self._chat_messages(messages), arguments_as_json=False)),
+                                 add_special_tokens=False)["input_ids"]
+        out: list[Continuation] = []
+        with self._serial.turn(), torch.no_grad():
+            for text in continuations:
+                tokens = self._tokenizer(text, add_special_tokens=False)["input_ids"]
+                if not tokens:
+                    raise TutorError("cannot score an empty continuation.")
+                ids = torch.tensor([prompt + tokens], device=self.device)
+                logprobs = torch.log_softmax(self._model(ids).logits[0, len(prompt) - 1 : -1].float(), dim=-1)
+                total = logprobs.gather(1, ids[0, len(prompt):, None]).sum().item()
+                out.append(Continuation(text=text, logprob=total, n_tokens=len(tokens)))
+        return out
 
     def _generate(
         self, *, messages: list[dict] | None, prompt: str | None, tools: list[dict] | None, options: GenOptions
