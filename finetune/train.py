@@ -37,6 +37,22 @@ def data_root(settings: Settings) -> Path:
     return settings.home / "finetune" / "data"
 
 
+def tensorboard_callback(log_dir: Path) -> Any:
+    """transformers' TensorBoard callback, writing every event under ``log_dir``.
+
+    transformers 5 has no ``logging_dir`` argument: the callback picks ``<output_dir>/runs/<time>``
+    when training begins, and an evaluation logged before that (the loss before training) opens a
+    writer with no directory, which torch puts in ``./runs`` of the current working directory.
+    Setting the callback's own ``logging_dir`` (what ``TENSORBOARD_LOGGING_DIR`` sets, without
+    changing the process environment) sends both to the run's folder.
+    """
+    from transformers.integrations import TensorBoardCallback
+
+    callback = TensorBoardCallback()
+    callback.logging_dir = str(log_dir)
+    return callback
+
+
 def base_source(cfg: TrainConfig, settings: Settings) -> tuple[str, dict[str, Any]]:
     """(dir or hub id, from_pretrained kwargs) of the base; a TutorError when its files are missing."""
     if cfg.base_preset:
@@ -195,7 +211,7 @@ class TrainRecipe:
             logging_steps=cfg.logging_steps,
             save_steps=cfg.save_steps,
             save_total_limit=cfg.save_total_limit,
-            report_to=["tensorboard"],
+            report_to=[],  # TensorBoard comes from tensorboard_callback(), pointed at the run's folder
             seed=cfg.seed,
             bf16=on_cuda and cfg.dtype == "bfloat16",
             use_cpu=not on_cuda,
@@ -210,7 +226,8 @@ class TrainRecipe:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return SFTTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
-                              processing_class=self.tokenizer, peft_config=peft_config)
+                              processing_class=self.tokenizer, peft_config=peft_config,
+                              callbacks=[tensorboard_callback(self.out_dir / "tensorboard")])
 
     # -- train ------------------------------------------------------------------------------
     def last_checkpoint(self) -> str | None:

@@ -55,7 +55,7 @@ def test_qlora_lowers_the_loss_and_keeps_checkpoints(trained):
     assert sorted(p.name for p in trained["run_dir"].glob("checkpoint-*")) == ["checkpoint-4", "checkpoint-8"]
     meta = json.loads((trained["run_dir"] / "train_meta.json").read_text())
     assert meta["steps"] == 8 and meta["config"]["quantization"] == "nf4"
-    assert list((trained["run_dir"] / "runs").rglob("events.out.tfevents.*"))  # TensorBoard logs
+    assert list((trained["run_dir"] / "tensorboard").glob("events.out.tfevents.*"))  # TensorBoard logs
 
 
 def test_the_adapter_loads_in_both_backends_and_changes_the_output(trained, tmp_path):
