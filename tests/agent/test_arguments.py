@@ -36,6 +36,11 @@ def params(message: str) -> dict:
     ("train a cnn with augmentaion on", {"kind": "cnn", "augmentation": True}),
     ("the overfitting demo with no label noise", {"kind": "overfitting", "label_noise": 0.0}),
     ("optimizer race with momentum coefficient 0.95", {"kind": "optimizers", "momentum": 0.95}),
+    # hyphenated and doubly qualified counts; a per-optimizer learning rate said in words
+    ("forecast the sunspots series with a 30-step window and 2 stacked lstm layers",
+     {"kind": "timeseries", "series": "sunspots", "window": 30, "layers": 2}),
+    ("optimizer race on rosenbrock, adam's learning rate 0.1", {"kind": "optimizers", "problem": "rosenbrock",
+                                                                 "lr_adam": 0.1}),
 ])
 def test_parameters_are_read_from_the_message(message, expected):
     assert params(message) == expected
@@ -57,6 +62,7 @@ def test_run_ids_and_feeds():
     assert search_feed("what does the roadmap say about GPUs?") == "roadmap"
     assert search_feed("in the paper notes, what is LoRA?") == "papers"
     assert search_feed("per the docs, what does batch_first do") == "docs"
+    assert search_feed("look in the research papers: why does batch norm help?") == "papers"
     assert search_feed("what is dropout?") is None
 
 

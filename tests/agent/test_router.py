@@ -41,6 +41,17 @@ DATASETS = Path(__file__).resolve().parents[2] / "evals" / "datasets"
     ("put my two most recent runs side by side", "compare_runs"),
     ("which topics have I already mastered?", "progress"),
     ("progres report pls", "progress"),
+    # blind5's classes: quiz requests without "quiz", an order that starts with "do", a question
+    # after a lead-in clause, two runs named by count, a run id to break down
+    ("question me about the gates inside an LSTM", "quiz"),
+    ("I think I finally get RAG, check me on it", "quiz"),
+    ("do the backprop experiment", "run_experiment"),
+    ("do CNNs need pooling layers?", "search_knowledge"),
+    ("in the overfitting experiment, what is weight decay actually doing to the weights?", "search_knowledge"),
+    ("I changed the learning rate between my last two runs; which setting worked better?", "compare_runs"),
+    ("was my second try any better than the first one?", "compare_runs"),
+    ("break down timeseries-20261202-140501-33aa for me, did it beat the naive forecast?", "explain_run"),
+    ("check the paper notes: what did the ResNet paper say about depth?", "search_knowledge"),
 ])
 def test_intent_rules(message, tool):
     assert intent_rules(message) == tool
@@ -75,6 +86,14 @@ def test_embedding_vote_sends_unseen_wording_to_the_right_tool(agent_env):
     assert decision.tool == "search_knowledge" and decision.arguments == {
         "query": "Could you explain what a residual connection is"}
     assert 0 <= decision.latency_s < 5
+
+
+def test_a_run_described_instead_of_named_finds_its_recipe_by_meaning(agent_env):
+    router = Router()
+    decision = router.route("I want to see for myself how a wider hidden layer fits a curve better, can you run that?")
+    assert decision.tool == "run_experiment" and decision.arguments == {"kind": "mlp-uat"}
+    # Run-worded but about the learner's own runs: not matched to a recipe.
+    assert router.route("explain my latest experiment pls").tool == "explain_run"
 
 
 def test_request_without_a_recipe_is_not_an_experiment(agent_env):

@@ -57,6 +57,9 @@ SYNONYMS: dict[str, list[str]] = {
     "seed": ["seed", "random seed"],
     "patience": ["patience"],
     "momentum": ["momentum"],
+    # The optimizer race's per-optimizer learning rates, as learners say them.
+    **{f"lr_{o}": [f"{o} learning rate", f"{o}'s learning rate", f"learning rate for {o}", f"learning rate of {o}",
+                   f"{o} lr", f"{o}'s lr", f"lr for {o}"] for o in ("sgd", "momentum", "rmsprop", "adam")},
     "threshold": ["threshold"],
     "noise": ["noise"],
     "shift": ["shift", "pixels"],
@@ -79,7 +82,8 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
                 "hundred": 100, "a hundred": 100}
 _NUM = r"(?:\d+(?:\.\d+)?(?:e-?\d+)?|\.\d+(?:e-?\d+)?|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")%?"
 #: Words that may stand between a number and its parameter ("2 lstm layers", "5 more epochs").
-_FILLER = r"(?:lstm|gru|hidden|more|conv|convolution|convolutional|recurrent|training|stacked|dense|extra)"
+_FILLER = (r"(?:lstm|gru|hidden|more|conv|convolution|convolutional|recurrent|training|stacked|dense|extra|"
+           r"step|day|month|year|point)")
 RUN_ID = re.compile(r"\b[a-z][a-z0-9-]*-\d{8}-\d{6}-[0-9a-f]{4}\b")
 
 
@@ -172,7 +176,8 @@ def _numeric(text: str, field: str, is_int: bool) -> float | int | None:
         patterns = [
             rf"(?<![a-z0-9_]){n}(?:\s+(?:coefficient|value|rate|factor|amount|level))?\s*"
             rf"(?:of|=|:|to|at|is|as|set to|around|about)?\s*({_NUM})(?![a-z0-9]|\.\d)",
-            rf"(?<![a-z0-9_.])({_NUM})\s*(?:x\s*)?(?:{_FILLER}\s+)?{n}(?![a-z0-9_])",
+            # "3 epochs", "2 stacked lstm layers", "a 30-step window"
+            rf"(?<![a-z0-9_.])({_NUM})\s*(?:x\s*)?(?:-?{_FILLER}[\s-]+){{0,2}}{n}(?![a-z0-9_])",
         ]
         for pattern in patterns:
             m = re.search(pattern, text)
@@ -332,7 +337,8 @@ def search_feed(message: str) -> str | None:
     text = _norm(message)
     if re.search(r"\b(?:the |my )?roadmap\b", text):
         return "roadmap"
-    if re.search(r"\bpaper notes?\b|\bin the papers?\b|\bfrom the papers?\b|\bpapers say\b|\baccording to the paper"
+    if re.search(r"\bpaper notes?\b|\bin the (?:research )?papers?\b|\bfrom the (?:research )?papers?\b|\bpapers say\b"
+                 r"|\baccording to the paper|\bresearch papers\b"
                  r"|\bnotes? (?:on|about|of|for) the papers?\b", text):
         return "papers"
     if re.search(r"\b(?:api )?docs\b|\bdocumentation\b|\bapi reference\b|\bdocstring", text):

@@ -94,7 +94,6 @@ EXEMPLARS: dict[str, list[str]] = {
         "hello there",
         "thanks",
         "thank you so much",
-        "ok",
         "cool, got it",
         "bye",
         "good morning",
