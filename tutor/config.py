@@ -120,6 +120,10 @@ class Settings(BaseSettings):
         "(calibrated in docs/faithfulness.md); with none left, the tutor says its sources don't cover the question.",
     )
 
+    rescue_answers: bool = Field(
+        True, description="When the model refuses, repeats the question or writes nothing although relevant "
+        "passages were found, quote the passages' closest sentences instead (tutor/agent/rescue.py).",
+    )
     attribute_citations: bool = Field(
         True, description="Add an inline [n] after an uncited answer sentence that shares most of its words with "
         "passage n (tutor/agent/attribution.py); off = only the model's own markers.",

@@ -168,6 +168,13 @@ def _run(question, top_k, feed, llm, retriever, settings, style, most_relevant, 
 
         # The model sees each passage under its heading, so the heading's words count too.
         deltas = attributed(deltas, [f"{p.title} {p.section}\n{p.text}" for p in fitted.passages])
+    if settings.rescue_answers and style == "exact":
+        from knowledge.embed import get_encoder
+        from tutor.agent.rescue import rescued
+
+        # The encoder is only loaded if the fallback is needed (it usually is already, for retrieval).
+        deltas = rescued(deltas, question, [p.text for p in fitted.passages],
+                         lambda texts: get_encoder(settings).encode(texts))
     for delta in deltas:
         shown = rewriter.feed(delta)
         if shown:

@@ -1,0 +1,135 @@
+"""When the model writes no answer from relevant passages, show what the passages say instead.
+
+Measured on the answers sample (docs/answers.md), a third of the 0.5B model's answers to questions
+the knowledge base does hold were no answer at all: "[1] My sources don't cover that." although the
+relevance gate had found the passage, a bare "[1]", or the learner's question repeated back. A
+learner shown that is misled (the sources do cover it) or gets nothing. This stage sits after
+attribution (so it sees whole sentences) and before the citation rewriter:
+
+- a sentence that refuses ("my sources don't cover that"), repeats the question, or is only
+  markers is dropped while no real sentence has come yet; once one has, everything streams;
+- very short pieces at the start ("No.", "1.") are held until a real sentence follows;
+- if the stream ends with no real sentence, the reply is the passages' sentences closest in meaning
+  to the question (the retrieval encoder), quoted and cited, and it says that it is quoting.
+
+Hand-written: a sentence filter over a token stream, like ``paste_guard`` and ``attribution``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+
+from tutor.agent.attribution import content_words, filtered
+
+_END = re.compile(r"(?<=[.!?])(?=\s)|\n")
+_MARKER = re.compile(r"\[\d+\]")
+_REFUSAL = re.compile(r"\b(?:(?:my |the )?(?:sources?|passages?) (?:do(?:n't| not)|does(?:n't| not)) (?:cover|answer|say)"
+                      r"|cannot answer|can't answer|no information (?:about|on)|not (?:covered|mentioned) in the passages)",
+                      re.IGNORECASE)
+#: Share of a sentence's content words that, when all found in the question, make it an echo.
+ECHO_SHARE = 0.8
+#: A sentence with fewer content words is held, not judged ("No.", "1.", "ReLU").
+MIN_WORDS = 2
+#: How many quoted sentences the fallback shows.
+QUOTED = 2
+LEAD = "My model could not write an answer from my sources this time, so here is what they say that comes closest:"
+
+
+def is_refusal_or_echo(sentence: str, question_words: set[str]) -> bool:
+    """A sentence that refuses, or only repeats the learner's question."""
+    if _REFUSAL.search(sentence):
+        return True
+    words = content_words(_MARKER.sub(" ", sentence))
+    return len(words) >= 3 and len(words & question_words) / len(words) >= ECHO_SHARE
+
+
+def closest_sentences(question: str, passages: Sequence[str], encode: Callable[[list[str]], np.ndarray],
+                      k: int = QUOTED) -> list[tuple[int, str]]:
+    """The ``k`` passage sentences closest in meaning to ``question``: (passage number, sentence)."""
+    candidates = []
+    for n, text in enumerate(passages, 1):
+        prose = re.sub(r"```.*?```", " ", text, flags=re.DOTALL)
+        for line in prose.splitlines():
+            if line.lstrip().startswith(("#", "|", "-", "*", ">")):
+                continue  # headings, tables and list items read badly out of context
+            for sentence in re.split(r"(?<=[.!?])\s+", line.strip()):
+                if 40 <= len(sentence) <= 400 and sentence[-1:] in ".!?":
+                    candidates.append((n, sentence))
+    if not candidates:
+        return []
+    vecs = np.asarray(encode([question] + [s for _, s in candidates]), dtype=np.float32)
+    vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+    order = np.argsort(-(vecs[1:] @ vecs[0]))
+    return [candidates[i] for i in order[:k]]
+
+
+def quoted_answer(picked: Sequence[tuple[int, str]]) -> str:
+    quotes = "\n\n".join(f"> {sentence} [{n}]" for n, sentence in picked)
+    return f"{LEAD}\n\n{quotes}"
+
+
+class AnswerRescue:
+    """Feed it attributed text; it drops a non-answer and, at the end, quotes the passages if nothing was said."""
+
+    def __init__(self, question: str, passages: Sequence[str], encode: Callable[[list[str]], np.ndarray]):
+        self._question = question
+        self._question_words = content_words(question)
+        self._passages = passages
+        self._encode = encode
+        self._pending = ""
+        self._held = ""
+        self.answered = False  # a real sentence has been let through
+        self.rescued = False  # the reply is the quoted fallback
+        self.dropped: list[str] = []
+
+    def feed(self, delta: str) -> str:
+        if self.answered:
+            return delta
+        self._pending += delta
+        out = []
+        while not self.answered:
+            m = _END.search(self._pending)
+            if not m:
+                break
+            cut = m.end() if m.group(0) == "\n" else m.start()
+            sentence, self._pending = self._pending[:cut], self._pending[cut:]
+            out.append(self._judge(sentence))
+        if self.answered:
+            out.append(self._pending)
+            self._pending = ""
+        return "".join(out)
+
+    def flush(self) -> str:
+        if self.answered:
+            return ""
+        tail = self._judge(self._pending)
+        self._pending = ""
+        if self.answered:
+            return tail
+        picked = closest_sentences(self._question, self._passages, self._encode)
+        if not picked:
+            return self._held  # nothing better to show than what the model wrote
+        self.rescued = True
+        return quoted_answer(picked)
+
+    def _judge(self, sentence: str) -> str:
+        if not sentence.strip():
+            self._held += sentence
+            return ""
+        if is_refusal_or_echo(sentence, self._question_words):
+            self.dropped.append(sentence.strip())
+            return ""
+        if len(content_words(_MARKER.sub(" ", sentence))) < MIN_WORDS:
+            self._held += sentence
+            return ""
+        self.answered = True
+        held, self._held = self._held.lstrip(), ""
+        return (held + sentence) if held.strip() else sentence.lstrip()
+
+
+def rescued(deltas: Iterator[str], question: str, passages: Sequence[str],
+            encode: Callable[[list[str]], np.ndarray]) -> Iterator[str]:
+    return filtered(deltas, AnswerRescue(question, passages, encode))
