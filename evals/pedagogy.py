@@ -12,6 +12,20 @@ judge is a set of rules on the reply text (no model), so it is cheap and determi
   "26x26x32") appears in the reply, compared case-insensitively with spaces removed; a marker
   that is a bare number ("1290", "2,000") must stand alone (not inside "12900").
 
+With ``guide_followups.jsonl`` (items with an ``attempt``) each exercise is a two-turn session:
+the exercise, then the learner's attempt, and the tutor's second reply is judged too:
+
+- uses the earlier answer: the second reply mentions one of the item's ``attempt_markers`` (things
+  the learner introduced in the attempt: "1280", "permanently"), compared like solution markers;
+- leak after a wrong attempt: a solution marker in the second reply when the attempt was wrong
+  (after a right attempt, confirming the solution is not a leak);
+- a LearnLM-style rubric, one rule per principle, over both replies: active learning (asks the
+  learner something), managing cognitive load (at most 120 words), adapting to the learner (the
+  earlier-answer rule), metacognition (asks for the learner's reasoning or confidence: "why do you
+  think", "how sure"), curiosity (invites a prediction or a what-if: "what would happen if",
+  "predict", "imagine"). These rules have no measured agreement with human raters, so they are
+  reported and never gated.
+
 With an MRBench file the suite runs no tutor: it applies the same judge to the 1,589 annotated
 tutor replies and reports its agreement (accuracy, Cohen's kappa) with the annotators on
 ``Revealing_of_the_Answer`` (marker = the final number of the dialogue's ground-truth solution;
@@ -37,10 +51,53 @@ class GuideCase(BaseModel):
     solution_markers: list[str] = Field(default_factory=list)
 
 
+class FollowupCase(GuideCase):
+    attempt: str = Field(description="The learner's reply to the tutor's first guiding question.")
+    attempt_markers: list[str] = Field(description="Things the learner introduced in the attempt.")
+    attempt_correct: bool = Field(description="Whether the attempt is right.")
+
+
+FOLLOWUPS_PATH = Path(__file__).parent / "datasets" / "guide_followups.jsonl"
+
+
 def load_dataset(path: str | Path = DATASET_PATH) -> list[GuideCase]:
     from evals.report import load_jsonl
 
     return load_jsonl(path, GuideCase, "guide")
+
+
+def load_followups(path: str | Path = FOLLOWUPS_PATH) -> list[FollowupCase]:
+    from evals.report import load_jsonl
+
+    return load_jsonl(path, FollowupCase, "guide follow-ups")
+
+
+_METACOGNITION = re.compile(r"\bwhy do you think\b|\bhow (?:sure|confident)\b|\bwhat made you\b|\byour reasoning\b"
+                            r"|\bhow did you (?:get|arrive|work)\b|\bwalk me through\b|\bexplain (?:why|how) you\b"
+                            r"|\bwhat do you notice\b|\bcheck your\b", re.IGNORECASE)
+_CURIOSITY = re.compile(r"\bwhat (?:would|will|might) happen (?:if|when)\b|\bpredict\b|\bimagine\b|\bwhat if\b"
+                        r"|\bguess\b|\bwonder\b", re.IGNORECASE)
+MAX_WORDS = 120
+
+
+def rubric(replies: list[str], used_attempt: bool | None) -> dict:
+    """One rule per LearnLM principle over a session's replies (report only: not validated)."""
+    text = "\n".join(replies)
+    return {"active_learning": any(judge_text(r, [])["asks_question"] for r in replies),
+            "cognitive_load": all(len(r.split()) <= MAX_WORDS for r in replies),
+            "adapting": used_attempt,
+            "metacognition": bool(_METACOGNITION.search(text)),
+            "curiosity": bool(_CURIOSITY.search(text))}
+
+
+def judge_followup(first: str, second: str, case: FollowupCase) -> dict:
+    flat = "".join(second.lower().split())
+    used = [m for m in case.attempt_markers if _marker_in(m, flat)]
+    after = judge_text(second, case.solution_markers)
+    return {**{f"first_{k}": v for k, v in judge(first, case).items()},
+            "used_attempt": bool(used), "used_markers": used,
+            "leaked_after_wrong_attempt": after["leaked"] and not case.attempt_correct,
+            "rubric": rubric([first, second], bool(used))}
 
 
 def _marker_in(marker: str, flat: str) -> bool:
@@ -135,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     from tutor.agent import Tutor
     from tutor.config import get_settings
 
+    if args.dataset and _has_attempts(args.dataset):
+        return followups(args, fmt)
     cases = load_dataset(args.dataset or DATASET_PATH)[: args.limit]
     run = EvalRun("pedagogy", args, model=get_settings().llm_preset, dataset=args.dataset, fmt=fmt)
     tutor = Tutor()
@@ -152,6 +211,62 @@ def main(argv: list[str] | None = None) -> int:
     table = markdown_table(["prompts", "guiding question", "asks a question", "answer leaked"],
                            [[metrics["n"], metrics["guiding_question_rate"], metrics["asks_question_rate"],
                              metrics["answer_leak_rate"]]])
+    return run.finish(metrics, table=table)
+
+
+def _has_attempts(path: str | Path) -> bool:
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            first = next((line for line in f if line.strip()), "")
+        return "attempt" in json.loads(first)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False  # the loader reports the file's problem in one line
+
+
+def followups(args, fmt: str) -> int:
+    """Two-turn guide sessions: exercise, learner attempt; both replies judged."""
+    from evals.common import EvalRun, rate
+    from evals.report import markdown_table
+    from tutor.agent import Tutor
+    from tutor.config import get_settings
+
+    cases = load_followups(args.dataset)[: args.limit]
+    run = EvalRun("pedagogy", args, model=get_settings().llm_preset, dataset=args.dataset, fmt=fmt)
+    tutor = Tutor()
+
+    def reply(session_id, message) -> tuple[str, str | None]:
+        final = None
+        for event in tutor.turn(session_id, message, mode="guide", user="eval"):
+            if event.type in ("answer", "error"):
+                final = event
+        text = getattr(final, "text", getattr(final, "message", "")) if final else ""
+        return text, getattr(final, "session_id", None)
+
+    def one(case: FollowupCase) -> dict:
+        first, session = reply(None, case.message)
+        second, _ = reply(session, case.attempt) if session else ("", None)
+        return {"id": case.id, "first": first, "second": second, "attempt_correct": case.attempt_correct,
+                **judge_followup(first, second, case)}
+
+    run.score(cases, one, desc="pedagogy follow-ups")
+    items = run.items
+    wrong = [r for r in items if not r["attempt_correct"]]
+    metrics = {"n": len(items), "first_guiding_question_rate": rate(r["first_guiding_question"] for r in items),
+               "first_answer_leak_rate": rate(r["first_leaked"] for r in items),
+               "earlier_answer_use_rate": rate(r["used_attempt"] for r in items),
+               "leak_after_wrong_attempt_rate": rate(r["leaked_after_wrong_attempt"] for r in wrong)}
+    for principle in ("active_learning", "cognitive_load", "adapting", "metacognition", "curiosity"):
+        metrics[f"rubric_{principle}"] = rate(r["rubric"][principle] for r in items)
+    table = markdown_table(
+        ["sessions", "guiding question (1st)", "leak (1st)", "uses earlier answer", "leak after wrong attempt"],
+        [[metrics["n"], metrics["first_guiding_question_rate"], metrics["first_answer_leak_rate"],
+          metrics["earlier_answer_use_rate"], metrics["leak_after_wrong_attempt_rate"]]])
+    table += "\n\nLearnLM-style rubric (rules, not validated against raters; report only)\n\n" + markdown_table(
+        ["active learning", "cognitive load", "adapting", "metacognition", "curiosity"],
+        [[metrics[f"rubric_{p}"] for p in ("active_learning", "cognitive_load", "adapting", "metacognition",
+                                           "curiosity")]])
     return run.finish(metrics, table=table)
 
 
