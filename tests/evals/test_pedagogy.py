@@ -53,3 +53,13 @@ def test_a_second_reply_that_ignores_the_attempt_does_not_use_it():
     verdict = judge_followup("Why?", "Let us look at biases. What if there were no bias?", _followup(correct=False))
     assert not verdict["used_attempt"] and verdict["rubric"]["curiosity"]
     assert not judge_followup("Why?", " ".join(["word"] * 121) + "?", _followup(False))["rubric"]["cognitive_load"]
+
+
+def test_the_shipped_follow_up_set_names_markers_the_learner_introduced():
+    from evals.pedagogy import load_followups
+
+    cases = load_followups()
+    assert len(cases) >= 20 and any(c.attempt_correct for c in cases) and not all(c.attempt_correct for c in cases)
+    for c in cases:
+        assert c.attempt_markers and all(m.lower() in c.attempt.lower() and m.lower() not in c.message.lower()
+                                         for m in c.attempt_markers), c.id
