@@ -34,9 +34,13 @@ def _run(pieces: list[str], encode) -> tuple[str, AnswerRescue]:
     ("Dropout drops random units so they cannot co-adapt [1].", False),
 ])
 def test_refusals_and_echoes_are_recognised(sentence, expected):
-    from tutor.agent.attribution import content_words
+    assert is_refusal_or_echo(sentence, QUESTION) is expected
 
-    assert is_refusal_or_echo(sentence, content_words(QUESTION)) is expected
+
+def test_an_answer_in_the_question_s_words_with_a_new_number_is_not_an_echo():
+    question = "What is the minimum value of the GELU function, and where is it reached?"
+    assert not is_refusal_or_echo("The minimum value of the GELU function is about -0.17, reached near -0.75 [1].", question)
+    assert is_refusal_or_echo("What is the minimum value of the GELU function? [1]", question)
 
 
 def test_a_real_answer_streams_unchanged(encode):
@@ -55,7 +59,7 @@ def test_no_answer_becomes_the_closest_passage_sentences_quoted_and_cited(pieces
     out, stage = _run(pieces, encode)
     assert stage.rescued and out.startswith(LEAD)
     quotes = [line for line in out.splitlines() if line.startswith("> ")]
-    assert len(quotes) == 2 and quotes[0].endswith("[1]")
+    assert len(quotes) == 2 and quotes[0].endswith("[1].")
     assert "fight overfitting" in quotes[0] or "co-adapt" in quotes[0]
     assert all("nn.Dropout" not in q for q in quotes)  # code is not quoted as prose
 
@@ -63,6 +67,11 @@ def test_no_answer_becomes_the_closest_passage_sentences_quoted_and_cited(pieces
 def test_closest_sentences_rank_by_meaning(encode):
     picked = closest_sentences("Why can batch norm allow a larger learning rate?", PASSAGES, encode, k=1)
     assert [n for n, _ in picked] == [2]
+
+
+def test_sentence_tails_are_not_quoted(encode):
+    passages = ["Results by Leshno et al. (1993) later showed that almost any activation works as well here."]
+    assert closest_sentences("Which activations work?", passages, encode) == []
 
 
 def test_nothing_quotable_leaves_what_the_model_said(encode):

@@ -26,6 +26,7 @@ from tutor.agent.attribution import content_words, filtered
 
 _END = re.compile(r"(?<=[.!?])(?=\s)|\n")
 _MARKER = re.compile(r"\[\d+\]")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _REFUSAL = re.compile(r"\b(?:(?:my |the )?(?:sources?|passages?) (?:do(?:n't| not)|does(?:n't| not)) (?:cover|answer|say)"
                       r"|cannot answer|can't answer|no information (?:about|on)|not (?:covered|mentioned) in the passages)",
                       re.IGNORECASE)
@@ -38,12 +39,15 @@ QUOTED = 2
 LEAD = "My model could not write an answer from my sources this time, so here is what they say that comes closest:"
 
 
-def is_refusal_or_echo(sentence: str, question_words: set[str]) -> bool:
-    """A sentence that refuses, or only repeats the learner's question."""
+def is_refusal_or_echo(sentence: str, question: str) -> bool:
+    """A sentence that refuses, or only repeats the learner's question (no new words, no new numbers)."""
     if _REFUSAL.search(sentence):
         return True
-    words = content_words(_MARKER.sub(" ", sentence))
-    return len(words) >= 3 and len(words & question_words) / len(words) >= ECHO_SHARE
+    bare = _MARKER.sub(" ", sentence)
+    words = content_words(bare)
+    if set(_NUMBER.findall(bare)) - set(_NUMBER.findall(question)):
+        return False  # "the minimum is about -0.17": words from the question, and the answer
+    return len(words) >= 3 and len(words & content_words(question)) / len(words) >= ECHO_SHARE
 
 
 def closest_sentences(question: str, passages: Sequence[str], encode: Callable[[list[str]], np.ndarray],
@@ -56,7 +60,8 @@ def closest_sentences(question: str, passages: Sequence[str], encode: Callable[[
             if line.lstrip().startswith(("#", "|", "-", "*", ">")):
                 continue  # headings, tables and list items read badly out of context
             for sentence in re.split(r"(?<=[.!?])\s+", line.strip()):
-                if 40 <= len(sentence) <= 400 and sentence[-1:] in ".!?":
+                # A whole sentence: capitalised ("(1993) later showed" is the tail of "et al. (1993)").
+                if 40 <= len(sentence) <= 400 and sentence[-1:] in ".!?" and sentence[:1].isupper():
                     candidates.append((n, sentence))
     if not candidates:
         return []
@@ -67,7 +72,8 @@ def closest_sentences(question: str, passages: Sequence[str], encode: Callable[[
 
 
 def quoted_answer(picked: Sequence[tuple[int, str]]) -> str:
-    quotes = "\n\n".join(f"> {sentence} [{n}]" for n, sentence in picked)
+    # The marker inside the sentence, before its full stop, as the model and attribution write it.
+    quotes = "\n\n".join(f"> {sentence[:-1]} [{n}]{sentence[-1]}" for n, sentence in picked)
     return f"{LEAD}\n\n{quotes}"
 
 
@@ -76,7 +82,6 @@ class AnswerRescue:
 
     def __init__(self, question: str, passages: Sequence[str], encode: Callable[[list[str]], np.ndarray]):
         self._question = question
-        self._question_words = content_words(question)
         self._passages = passages
         self._encode = encode
         self._pending = ""
@@ -119,7 +124,7 @@ class AnswerRescue:
         if not sentence.strip():
             self._held += sentence
             return ""
-        if is_refusal_or_echo(sentence, self._question_words):
+        if is_refusal_or_echo(sentence, self._question):
             self.dropped.append(sentence.strip())
             return ""
         if len(content_words(_MARKER.sub(" ", sentence))) < MIN_WORDS:
