@@ -24,12 +24,14 @@ from evals.report import load_jsonl, markdown_table
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT.parent / "benchmarks" / "results"
-DEFAULT_RUNS = {"tutor": RESULTS / "answers_tutor_sample.json", "llamaindex": RESULTS / "answers_llamaindex_sample.json"}
+DEFAULT_RUNS = {"tutor": RESULTS / "answers_tutor_sample.json", "llamaindex": RESULTS / "answers_llamaindex_sample.json",
+                # the second sample (same questions, later code: per-part answers, the answer rescue)
+                "tutor-run2": RESULTS / "answers_run2_tutor.json"}
 
 
 class Label(BaseModel):
     id: str = Field(description="The answers-set question id.")
-    system: str = Field(description="Which system's answer was labelled (tutor, llamaindex, closedbook).")
+    system: str = Field(description="Which system's answer was labelled (tutor, llamaindex, tutor-run2).")
     correct: bool = Field(description="The person's verdict.")
     note: str = Field("", description="Why, where the verdict may surprise.")
 
