@@ -26,7 +26,9 @@ ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT.parent / "benchmarks" / "results"
 DEFAULT_RUNS = {"tutor": RESULTS / "answers_tutor_sample.json", "llamaindex": RESULTS / "answers_llamaindex_sample.json",
                 # the second sample (same questions, later code: per-part answers, the answer rescue)
-                "tutor-run2": RESULTS / "answers_run2_tutor.json"}
+                "tutor-run2": RESULTS / "answers_run2_tutor.json",
+                # run 2 with the "in your own words" system prompt (a lever that lost, docs/answers.md)
+                "tutor-ownwords": RESULTS / "answers_run2_tutor_ownwords.json"}
 
 
 class Label(BaseModel):
