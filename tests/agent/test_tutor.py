@@ -9,7 +9,7 @@ import pytest
 
 from tests.agent.scripted import ScriptedLLM
 from tutor.agent.events import EVENT_ADAPTER
-from tutor.agent.tutor import Tutor, guide_reply
+from tutor.agent.tutor import Tutor, guide_reply, is_attempt
 
 
 @pytest.fixture
@@ -60,6 +60,31 @@ def test_guide_mode_replies_with_a_question_not_the_answer(tutor):
                  mode="guide")[-1]
     assert answer.mode == "guide" and answer.text.splitlines()[0].endswith("?")
     assert "26x26x32" not in answer.text
+
+
+def test_in_guide_mode_the_next_reply_is_an_attempt_at_the_exercise(tutor):
+    tutor._llm = ScriptedLLM("What does a 3x3 kernel do to each side of a 28-pixel image?")
+    first = run(tutor, "What output shape does Conv2D(32, (3, 3)) give on a 28x28x1 input? Just tell me.",
+                mode="guide")[-1]
+    tutor._llm = ScriptedLLM("You kept 28 pixels: what happens at the border when the kernel cannot go past it?")
+    second = run(tutor, "28x28x32, the size stays the same", session=first.session_id)[-1]
+    prompt = tutor.llm.prompts[-1]
+    # The model saw the exercise, its own question and the learner's try, and asked about the try.
+    assert "Exercise: What output shape" in prompt and "Tutor's question: What does a 3x3 kernel" in prompt
+    assert "Student's answer: 28x28x32, the size stays the same" in prompt
+    assert second.route == "search_knowledge" and second.text.endswith("?") and "28 pixels" in second.text
+    # A new question is not taken as a try at the exercise.
+    tutor._llm = ScriptedLLM("What do you think attention weighs?")
+    run(tutor, "what is self-attention in transformers?", session=first.session_id)
+    assert "Student's answer" not in tutor.llm.prompts[-1]
+
+
+def test_is_attempt_tells_a_try_from_a_new_question():
+    exercise = {"question": "How many parameters does Dense(64) have on a 784-dim input?",
+                "asked": "What does each of the 64 units learn besides its weights?"}
+    assert is_attempt("784 times 64, so 50176 weights?", exercise)
+    assert is_attempt("how about 50240, with the biases?", exercise)  # a try worded as a question
+    assert not is_attempt("what is a transformer?", exercise)
 
 
 def test_guide_reply_keeps_questions_only():

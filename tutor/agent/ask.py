@@ -82,7 +82,7 @@ def ask(
     retriever: Any | None = None,
     stream: bool = False,
     settings: Settings | None = None,
-    style: Literal["exact", "plain", "guide"] = "exact",
+    style: Literal["exact", "plain", "guide", "attempt"] = "exact",
     most_relevant: Literal["first", "last"] = "first",
     history: Sequence[tuple[str, str]] | None = None,
 ) -> Answer | Iterator[AskEvent]:
@@ -163,7 +163,7 @@ def _run(question, top_k, feed, llm, retriever, settings, style, most_relevant, 
     from tutor.agent.paste_guard import guarded
 
     deltas = guarded(deltas, [" › ".join(x for x in (p.title, p.section) if x) for p in fitted.passages])
-    if settings.attribute_citations and style != "guide":
+    if settings.attribute_citations and style in ("exact", "plain"):
         from tutor.agent.attribution import attributed
 
         # The model sees each passage under its heading, so the heading's words count too.
@@ -263,8 +263,10 @@ def _fit_history(history: list[tuple[str, str]], *, budget: int, count) -> list[
 
 
 # --- helpers ---------------------------------------------------------------------------------
-_SYSTEM_TEMPLATES = {"exact": prompts.TUTOR_SYSTEM, "plain": prompts.PLAIN_SYSTEM, "guide": prompts.GUIDE_SYSTEM}
-_USER_TEMPLATES = {"exact": prompts.TUTOR_USER, "plain": prompts.PLAIN_USER, "guide": prompts.GUIDE_USER}
+_SYSTEM_TEMPLATES = {"exact": prompts.TUTOR_SYSTEM, "plain": prompts.PLAIN_SYSTEM, "guide": prompts.GUIDE_SYSTEM,
+                     "attempt": prompts.GUIDE_SYSTEM}
+_USER_TEMPLATES = {"exact": prompts.TUTOR_USER, "plain": prompts.PLAIN_USER, "guide": prompts.GUIDE_USER,
+                   "attempt": prompts.GUIDE_ATTEMPT_USER}
 
 
 def _prompt_parts(question: str, style: str) -> tuple[str, str]:

@@ -80,6 +80,21 @@ Student: $question
 Write one guiding question for the student."""
 )
 
+#: Guide mode, the learner's attempt at the exercise the tutor asked about: the user turn.
+#: ``$question`` is GUIDE_ATTEMPT_QUESTION filled in (the exercise, the tutor's question, the attempt).
+GUIDE_ATTEMPT_USER = Template(
+    """Notes for the tutor (do not quote them):
+$passages
+
+$question
+Ask the student one guiding question about their answer: about the part of it that is wrong or missing, or, if it is right, about why it is right."""
+)
+
+#: What the model is told about the exercise in progress (also the retrieval query for the attempt).
+GUIDE_ATTEMPT_QUESTION = Template("""Exercise: $exercise
+Tutor's question: $asked
+Student's answer: $attempt""")
+
 #: Used when the model's guide reply held no question: a question that always helps.
 GUIDE_FALLBACK_QUESTION = Template(
     """Let's work it out together rather than me just telling you. What do you already know that applies here, and what would be your first step?"""

@@ -140,6 +140,9 @@ class Tutor:
             pending = state.pop("predict")
             self.memory.set_state(user, sid, state)
             yield from self._experiment(ctx, reply, pending, prediction=message)
+        elif mode == "guide" and state.get("exercise") and answering and is_attempt(message, state["exercise"]):
+            # Guide mode: the learner is answering the guiding question of the exercise in progress.
+            yield from self._attempt(ctx, reply, state, message)
         elif decision.tool == "run_experiment":
             yield from self._run_request(ctx, reply, decision, mode, state)
         elif decision.tool in TOOLS and decision.tool != "search_knowledge":
@@ -148,6 +151,12 @@ class Tutor:
             yield from self._chat(reply, message, history, cancel)
         else:
             yield from self._knowledge(ctx, reply, decision, mode, message, history, top_k)
+            if mode == "guide":
+                # An exercise in progress while the tutor's guiding question waits for an answer.
+                state.pop("exercise", None)
+                if reply.grounded:
+                    state["exercise"] = {"question": message, "asked": reply.text.split("\n")[0], "attempts": 0}
+                self.memory.set_state(user, sid, state)
 
         reply.latency_s = time.perf_counter() - t0
         answer = reply.event()
@@ -227,6 +236,44 @@ class Tutor:
             yield TokenEvent(text=text)
         else:
             reply.text = reply.text.strip()
+
+    def _attempt(self, ctx, reply, state: dict, message: str) -> Iterator[Any]:
+        """Guide mode, the learner's try at the exercise: a guiding question about *their* answer.
+
+        Measured before this path existed (evals pedagogy --dataset guide_followups.jsonl): the
+        attempt was routed as a new question ("784 times 64, so 50176 weights?" drew "my sources
+        don't cover that"), and 3 of 24 second replies mentioned anything the learner had said.
+        """
+        exercise = state["exercise"]
+        exercise["attempts"] += 1
+        if exercise["attempts"] >= MAX_ATTEMPTS:
+            state.pop("exercise")  # after a few tries the learner may ask for the answer in explain mode
+        question = prompts.GUIDE_ATTEMPT_QUESTION.substitute(exercise=exercise["question"], asked=exercise["asked"],
+                                                             attempt=message)
+        yield ToolCallEvent(name="search_knowledge", arguments={"query": question})
+        answer = None
+        for event in ask(question, llm=self.llm, retriever=ctx.retriever, stream=True, settings=self.settings,
+                         style="attempt"):
+            if event.type == "passages":
+                reply.passages = event.passages
+                yield PassagesEvent(passages=event.passages)
+            elif event.type == "answer":
+                answer = event.answer
+            if ctx.cancel.is_set():
+                break
+        if answer is None:
+            reply.text = "(stopped)"
+            return
+        reply.record("search_knowledge", {"query": question}, {"passages": len(reply.passages),
+                                                               "grounded": answer.grounded})
+        text = guide_reply(answer.answer, message) if answer.grounded else prompts.GUIDE_FALLBACK_QUESTION.substitute()
+        if "exercise" in state:
+            exercise["asked"] = text
+        self.memory.set_state(ctx.user, ctx.session_id, state)
+        reply.model, reply.grounded = answer.model, answer.grounded
+        reply.text = text
+        reply.mark_first_token()
+        yield TokenEvent(text=text)
 
     def _run_request(self, ctx, reply, decision: Decision, mode: str, state: dict) -> Iterator[Any]:
         args = dict(decision.arguments)
@@ -378,6 +425,26 @@ class _Reply:
                            sources=self.sources, tool_calls=self.tool_calls, model=self.model, latency_s=self.latency_s,
                            ttft_s=self.ttft_s, grounded=self.grounded or bool(self.citations), route=self.route,
                            extra=self.extra)
+
+
+#: Tries at one guide-mode exercise before the tutor stops treating replies as attempts.
+MAX_ATTEMPTS = 3
+
+
+def is_attempt(message: str, exercise: dict) -> bool:
+    """Whether a guide-mode message answers the exercise in progress rather than asking something new.
+
+    A new question opens with a question word, holds no number, and shares little with the exercise
+    and the tutor's question ("what is attention?" after a parameter-count exercise); anything else
+    is a try at it ("how about 50240, with the biases?").
+    """
+    from tutor.agent.attribution import content_words
+
+    words = content_words(message)
+    if re.search(r"\d", message) or not re.match(r"\s*(?:what|why|how|which|when|where|who|can you|could you|explain|tell me)\b", message, re.I):
+        return True
+    known = content_words(f"{exercise['question']} {exercise['asked']}")
+    return bool(words) and len(words & known) / len(words) >= 1 / 3
 
 
 def guide_reply(model_text: str, message: str) -> str:
