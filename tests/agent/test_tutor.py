@@ -79,6 +79,15 @@ def test_in_guide_mode_the_next_reply_is_an_attempt_at_the_exercise(tutor):
     assert "Student's answer" not in tutor.llm.prompts[-1]
 
 
+def test_a_guide_reply_never_asks_the_same_question_twice(tutor):
+    question = "What does a 3x3 kernel do to each side of a 28-pixel image?"
+    tutor._llm = ScriptedLLM(question)
+    first = run(tutor, "What output shape does Conv2D(32, (3, 3)) give on a 28x28x1 input? Just tell me.",
+                mode="guide")[-1]
+    second = run(tutor, "I think 28x28x32", session=first.session_id)[-1]  # the model repeats itself
+    assert second.text == 'You answered: "I think 28x28x32". Which step of that are you least sure of, and how could you check it?'
+
+
 def test_is_attempt_tells_a_try_from_a_new_question():
     exercise = {"question": "How many parameters does Dense(64) have on a 784-dim input?",
                 "asked": "What does each of the 64 units learn besides its weights?"}

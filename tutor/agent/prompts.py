@@ -95,6 +95,17 @@ GUIDE_ATTEMPT_QUESTION = Template("""Exercise: $exercise
 Tutor's question: $asked
 Student's answer: $attempt""")
 
+#: Guide mode, after a try, when the model only asked its first question again: revoice the try
+#: (the learner sees their own claim) and ask them to check their own reasoning.
+GUIDE_REVOICE = Template(
+    """You answered: "$attempt". Which step of that are you least sure of, and how could you check it?"""
+)
+
+#: Guide mode, an exercise the sources do not cover: honest about it, and still a guiding question.
+GUIDE_UNCOVERED = Template(
+    """My sources don't cover this one directly, so let's reason it out together: what do you already know that applies here, and what would be your first step?"""
+)
+
 #: Used when the model's guide reply held no question: a question that always helps.
 GUIDE_FALLBACK_QUESTION = Template(
     """Let's work it out together rather than me just telling you. What do you already know that applies here, and what would be your first step?"""

@@ -154,7 +154,7 @@ class Tutor:
             if mode == "guide":
                 # An exercise in progress while the tutor's guiding question waits for an answer.
                 state.pop("exercise", None)
-                if reply.grounded:
+                if reply.route == "search_knowledge":
                     state["exercise"] = {"question": message, "asked": reply.text.split("\n")[0], "attempts": 0}
                 self.memory.set_state(user, sid, state)
 
@@ -225,7 +225,8 @@ class Tutor:
         if reply.citations:
             reply.sources = []  # sources are only for answers that cite nothing
         if guide:
-            text = guide_reply(answer.answer, message) if answer.grounded else answer.answer
+            # Uncovered by the sources, an exercise can still be reasoned out: say so, and guide.
+            text = guide_reply(answer.answer, message) if answer.grounded else prompts.GUIDE_UNCOVERED.substitute()
             reply.citations = []
             if answer.grounded and reply.passages:
                 top = reply.passages[0]
@@ -266,7 +267,12 @@ class Tutor:
             return
         reply.record("search_knowledge", {"query": question}, {"passages": len(reply.passages),
                                                                "grounded": answer.grounded})
-        text = guide_reply(answer.answer, message) if answer.grounded else prompts.GUIDE_FALLBACK_QUESTION.substitute()
+        text = guide_reply(answer.answer, message) if answer.grounded else ""
+        fixed = prompts.GUIDE_FALLBACK_QUESTION.substitute()
+        if not text or text == fixed or _overlap(_words(text), _words(exercise["asked"])) >= 0.7:
+            # The model asked its first question again (measured: the 0.5B model mostly does) or
+            # nothing: revoice the learner's try and ask them to check it, never the same question twice.
+            text = prompts.GUIDE_REVOICE.substitute(attempt=_clip(message))
         if "exercise" in state:
             exercise["asked"] = text
         self.memory.set_state(ctx.user, ctx.session_id, state)
@@ -459,6 +465,15 @@ def guide_reply(model_text: str, message: str) -> str:
     if questions:
         return " ".join(questions[:2])
     return prompts.GUIDE_FALLBACK_QUESTION.substitute()
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
+
+
+def _clip(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _overlap(a: set[str], b: set[str]) -> float:
