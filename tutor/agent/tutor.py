@@ -269,9 +269,12 @@ class Tutor:
                                                                "grounded": answer.grounded})
         text = guide_reply(answer.answer, message) if answer.grounded else ""
         fixed = prompts.GUIDE_FALLBACK_QUESTION.substitute()
-        if not text or text == fixed or _overlap(_words(text), _words(exercise["asked"])) >= 0.7:
-            # The model asked its first question again (measured: the 0.5B model mostly does) or
-            # nothing: revoice the learner's try and ask them to check it, never the same question twice.
+        repeats = max(_overlap(_words(text), _words(exercise["asked"])),
+                      _overlap(_words(text), _words(exercise["question"])))
+        if not text or text == fixed or repeats >= 0.7:
+            # The model asked its first question (or the exercise) again, which the 0.5B model mostly
+            # does, or nothing: revoice the learner's try and ask them to check it, never the same
+            # question twice.
             text = prompts.GUIDE_REVOICE.substitute(attempt=_clip(message))
         if "exercise" in state:
             exercise["asked"] = text
