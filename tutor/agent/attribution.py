@@ -34,6 +34,19 @@ def content_words(text: str) -> set[str]:
     return {stem(w) for w in _WORD.findall(text) if w.lower() not in _STOP and len(w) > 2}
 
 
+def next_sentence(pending: str) -> tuple[str, str] | None:
+    """(the first complete sentence, the rest) of streamed text, or None while it is unfinished.
+
+    A sentence ends at ".", "!" or "?" before whitespace (the whitespace stays with the rest) or
+    at a newline (kept with the sentence).
+    """
+    m = _END.search(pending)
+    if not m:
+        return None
+    cut = m.end() if m.group(0) == "\n" else m.start()
+    return pending[:cut], pending[cut:]
+
+
 def best_passage(sentence: str, passages: Sequence[set[str]]) -> int | None:
     """1-based number of the passage that supports ``sentence``, or None."""
     words = content_words(sentence)
@@ -61,12 +74,8 @@ class SentenceAttributor:
     def feed(self, delta: str) -> str:
         self._pending += delta
         out = []
-        while True:
-            m = _END.search(self._pending)
-            if not m:
-                break
-            cut = m.end() if m.group(0) == "\n" else m.start()
-            sentence, self._pending = self._pending[:cut], self._pending[cut:]
+        while (split := next_sentence(self._pending)) is not None:
+            sentence, self._pending = split
             out.append(self._mark(sentence))
         return "".join(out)
 

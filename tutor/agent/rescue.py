@@ -22,9 +22,8 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from tutor.agent.attribution import content_words, filtered
+from tutor.agent.attribution import content_words, filtered, next_sentence
 
-_END = re.compile(r"(?<=[.!?])(?=\s)|\n")
 _MARKER = re.compile(r"\[\d+\]")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _REFUSAL = re.compile(r"\b(?:(?:my |the )?(?:sources?|passages?) (?:do(?:n't| not)|does(?:n't| not)) (?:cover|answer|say)"
@@ -95,12 +94,8 @@ class AnswerRescue:
             return delta
         self._pending += delta
         out = []
-        while not self.answered:
-            m = _END.search(self._pending)
-            if not m:
-                break
-            cut = m.end() if m.group(0) == "\n" else m.start()
-            sentence, self._pending = self._pending[:cut], self._pending[cut:]
+        while not self.answered and (split := next_sentence(self._pending)) is not None:
+            sentence, self._pending = split
             out.append(self._judge(sentence))
         if self.answered:
             out.append(self._pending)

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from tutor.agent import prompts
 from tutor.agent.ask import SourceRef, model_name, ask, check_question
+from tutor.agent.attribution import content_words
 from tutor.agent.events import (
     AnswerEvent,
     ErrorEvent,
@@ -153,9 +154,7 @@ class Tutor:
             yield from self._knowledge(ctx, reply, decision, mode, message, history, top_k)
             if mode == "guide":
                 # An exercise in progress while the tutor's guiding question waits for an answer.
-                state.pop("exercise", None)
-                if reply.route == "search_knowledge":
-                    state["exercise"] = {"question": message, "asked": reply.text.split("\n")[0], "attempts": 0}
+                state["exercise"] = {"question": message, "asked": reply.text.split("\n")[0], "attempts": 0}
                 self.memory.set_state(user, sid, state)
 
         reply.latency_s = time.perf_counter() - t0
@@ -447,8 +446,6 @@ def is_attempt(message: str, exercise: dict) -> bool:
     and the tutor's question ("what is attention?" after a parameter-count exercise); anything else
     is a try at it ("how about 50240, with the biases?").
     """
-    from tutor.agent.attribution import content_words
-
     words = content_words(message)
     if re.search(r"\d", message) or not re.match(r"\s*(?:what|why|how|which|when|where|who|can you|could you|explain|tell me)\b", message, re.I):
         return True
@@ -462,9 +459,8 @@ def guide_reply(model_text: str, message: str) -> str:
     A question that merely repeats the learner's own is no guidance either; then a fixed one is used.
     """
     sentences = re.split(r"(?<=[.!?])\s+", " ".join(model_text.split()))
-    asked = set(re.findall(r"\w+", message.lower()))
-    questions = [s for s in sentences if s.endswith("?") and len(s) > 10
-                 and _overlap(set(re.findall(r"\w+", s.lower())), asked) < 0.7]
+    asked = _words(message)
+    questions = [s for s in sentences if s.endswith("?") and len(s) > 10 and _overlap(_words(s), asked) < 0.7]
     if questions:
         return " ".join(questions[:2])
     return prompts.GUIDE_FALLBACK_QUESTION.substitute()
