@@ -478,6 +478,10 @@ class InProcessLLM(TutorLLM):
 
     _serial: SerialModel = PrivateAttr(default_factory=SerialModel)
 
+    def reply_prompt(self, messages: Sequence[ChatMessage]) -> str:
+        """The exact text the model reads before its reply to ``messages`` (the backend's ``render``)."""
+        return self.render(to_dict_messages(self._chat_messages(messages), arguments_as_json=self._arguments_as_json()))
+
     @property
     def busy(self) -> bool:
         """True while a request holds the model (tests use it to check early close frees it)."""

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import Field, PrivateAttr
 
 from tutor.errors import TutorError
-from tutor.llm.backends.base import Continuation, GenOptions, InProcessLLM, Piece, to_dict_messages
+from tutor.llm.backends.base import Continuation, GenOptions, InProcessLLM, Piece
 from tutor.llm.backends.tool_prompt import inline_tools
 
 # Used only when a GGUF carries no chat template at all (old conversions): plain ChatML.
@@ -133,7 +133,7 @@ class LlamaCppLLM(InProcessLLM):
         """
         import numpy as np
 
-        prompt = self.tokenize(self.render(to_dict_messages(self._chat_messages(messages), arguments_as_json=False)))
+        prompt = self.tokenize(self.reply_prompt(messages))
         out: list[Continuation] = []
         with self._serial.turn():
             llama = self._llama

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import Field, PrivateAttr
 
 from tutor.errors import TutorError
-from tutor.llm.backends.base import Continuation, GenOptions, InProcessLLM, Piece, to_dict_messages
+from tutor.llm.backends.base import Continuation, GenOptions, InProcessLLM, Piece
 from tutor.llm.backends.tool_prompt import inline_tools
 from tutor.llm.presets import hub_offline
 
@@ -100,8 +100,7 @@ class TransformersLLM(InProcessLLM):
         """Score each continuation after the rendered chat prompt: one forward pass per choice."""
         import torch
 
-        prompt = self._tokenizer(self.render(to_dict_messages(self._chat_messages(messages), arguments_as_json=False)),
-                                 add_special_tokens=False)["input_ids"]
+        prompt = self._tokenizer(self.reply_prompt(messages), add_special_tokens=False)["input_ids"]
         out: list[Continuation] = []
         with self._serial.turn(), torch.no_grad():
             for text in continuations:
