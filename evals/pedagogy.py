@@ -78,6 +78,8 @@ _METACOGNITION = re.compile(r"\bwhy do you think\b|\bhow (?:sure|confident)\b|\b
 _CURIOSITY = re.compile(r"\bwhat (?:would|will|might) happen (?:if|when)\b|\bpredict\b|\bimagine\b|\bwhat if\b"
                         r"|\bguess\b|\bwonder\b", re.IGNORECASE)
 MAX_WORDS = 120
+#: The rubric's principles, in the order reported.
+PRINCIPLES = ("active_learning", "cognitive_load", "adapting", "metacognition", "curiosity")
 
 
 def rubric(replies: list[str], used_attempt: bool | None) -> dict:
@@ -199,10 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     tutor = Tutor()
 
     def one(case: GuideCase) -> dict:
-        events = [e for e in tutor.turn(None, case.message, mode="guide", user="eval") if e.type in ("answer", "error")]
-        final = events[-1] if events else None
-        text = getattr(final, "text", getattr(final, "message", "")) if final else ""
-        return {"id": case.id, "reply": text, "route": getattr(final, "route", None), **judge(text, case)}
+        text, _, route = guide_turn(tutor, None, case.message)
+        return {"id": case.id, "reply": text, "route": route, **judge(text, case)}
 
     run.score(cases, one, desc="pedagogy")
     metrics = {"n": len(run.items), "guiding_question_rate": rate(r["guiding_question"] for r in run.items),
@@ -212,6 +212,16 @@ def main(argv: list[str] | None = None) -> int:
                            [[metrics["n"], metrics["guiding_question_rate"], metrics["asks_question_rate"],
                              metrics["answer_leak_rate"]]])
     return run.finish(metrics, table=table)
+
+
+def guide_turn(tutor, session_id: str | None, message: str) -> tuple[str, str | None, str | None]:
+    """One guide-mode turn through the agent: (reply text or error line, session id, route)."""
+    final = None
+    for event in tutor.turn(session_id, message, mode="guide", user="eval"):
+        if event.type in ("answer", "error"):
+            final = event
+    text = getattr(final, "text", getattr(final, "message", "")) if final else ""
+    return text, getattr(final, "session_id", None), getattr(final, "route", None)
 
 
 def _has_attempts(path: str | Path) -> bool:
@@ -236,17 +246,9 @@ def followups(args, fmt: str) -> int:
     run = EvalRun("pedagogy", args, model=get_settings().llm_preset, dataset=args.dataset, fmt=fmt)
     tutor = Tutor()
 
-    def reply(session_id, message) -> tuple[str, str | None]:
-        final = None
-        for event in tutor.turn(session_id, message, mode="guide", user="eval"):
-            if event.type in ("answer", "error"):
-                final = event
-        text = getattr(final, "text", getattr(final, "message", "")) if final else ""
-        return text, getattr(final, "session_id", None)
-
     def one(case: FollowupCase) -> dict:
-        first, session = reply(None, case.message)
-        second, _ = reply(session, case.attempt) if session else ("", None)
+        first, session, _ = guide_turn(tutor, None, case.message)
+        second = guide_turn(tutor, session, case.attempt)[0] if session else ""
         return {"id": case.id, "first": first, "second": second, "attempt_correct": case.attempt_correct,
                 **judge_followup(first, second, case)}
 
@@ -257,7 +259,7 @@ def followups(args, fmt: str) -> int:
                "first_answer_leak_rate": rate(r["first_leaked"] for r in items),
                "earlier_answer_use_rate": rate(r["used_attempt"] for r in items),
                "leak_after_wrong_attempt_rate": rate(r["leaked_after_wrong_attempt"] for r in wrong)}
-    for principle in ("active_learning", "cognitive_load", "adapting", "metacognition", "curiosity"):
+    for principle in PRINCIPLES:
         metrics[f"rubric_{principle}"] = rate(r["rubric"][principle] for r in items)
     table = markdown_table(
         ["sessions", "guiding question (1st)", "leak (1st)", "uses earlier answer", "leak after wrong attempt"],
@@ -265,8 +267,7 @@ def followups(args, fmt: str) -> int:
           metrics["earlier_answer_use_rate"], metrics["leak_after_wrong_attempt_rate"]]])
     table += "\n\nLearnLM-style rubric (rules, not validated against raters; report only)\n\n" + markdown_table(
         ["active learning", "cognitive load", "adapting", "metacognition", "curiosity"],
-        [[metrics[f"rubric_{p}"] for p in ("active_learning", "cognitive_load", "adapting", "metacognition",
-                                           "curiosity")]])
+        [[metrics[f"rubric_{p}"] for p in PRINCIPLES]])
     return run.finish(metrics, table=table)
 
 
