@@ -120,6 +120,11 @@ class Settings(BaseSettings):
         "(calibrated in docs/faithfulness.md); with none left, the tutor says its sources don't cover the question.",
     )
 
+    check_names: bool = Field(
+        True, description="Name check of the relevance gate: a passage the retrieval missed that names a thing the "
+        "question names joins the prompt; a version or API name nothing mentions gets 'my sources don't cover' "
+        "(tutor/agent/name_gate.py).",
+    )
     rescue_answers: bool = Field(
         True, description="When the model refuses, repeats the question or writes nothing although relevant "
         "passages were found, quote the passages' closest sentences instead (tutor/agent/rescue.py).",

@@ -125,8 +125,22 @@ def _run(question, top_k, feed, llm, retriever, settings, style, most_relevant, 
     passages = retrieve(question, top_k=top_k or settings.top_k, feed=feed, retriever=retriever)
     similarity = best_similarity(question, feed=feed, retriever=retriever)
     relevant = passages if similarity is None or similarity >= settings.ask_min_similarity else []
+    missing: list[str] = []
+    if relevant and settings.check_names:
+        from tutor.agent.name_gate import check_names, lab_texts
+
+        # A question about a named thing needs a passage naming it (docs/answers.md: "Llama 5"
+        # passed the similarity gate on the LLaMA note). Passages the retrieval missed join here.
+        views = [retriever, getattr(retriever, "unscoped", None)] if retriever is not None else [None]
+        searches = [lambda query, k, view=view: retrieve(query, top_k=k, feed=feed, retriever=view)
+                    for view in views if view is not None or retriever is None]
+        names = check_names(question, relevant, searches, known=lab_texts())
+        missing = names.missing
+        relevant = [] if missing else [relevant[0], *names.added, *relevant[1:]]
     if not relevant:
-        text = prompts.NO_CONTEXT_ANSWER.substitute(feeds=", ".join(settings.docs_packages[:4]))
+        feeds = ", ".join(settings.docs_packages[:4])
+        text = prompts.NAMES_NOT_COVERED.substitute(names=", ".join(missing), feeds=feeds) if missing else \
+            prompts.NO_CONTEXT_ANSWER.substitute(feeds=feeds)
         yield AskEvent(type="passages")
         yield AskEvent(type="token", text=text)
         yield AskEvent(

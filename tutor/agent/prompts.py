@@ -136,6 +136,11 @@ NO_CONTEXT_ANSWER = Template(
     """My sources don't cover that, so I won't guess. I can answer from the deep-learning roadmap, the paper notes and the API docs of $feeds; try asking about a topic from those, or add your own notes with `tutor ingest`."""
 )
 
+#: The name check found a specific name (a model version, an API object) nothing in the sources mentions.
+NAMES_NOT_COVERED = Template(
+    """My sources don't cover $names: nothing in them mentions it, so I won't guess from what is nearby. I can answer from the deep-learning roadmap, the paper notes and the API docs of $feeds; ask about a topic from those, or add your own notes about it with `tutor ingest`."""
+)
+
 #: Heading of the source list printed after an answer that cited nothing inline.
 SOURCES_HEADING = "Sources"
 

@@ -40,7 +40,7 @@ from tutor.agent.events import (
 )
 from tutor.agent.native_router import make_router
 from tutor.agent.router import Decision, Router, question_scope
-from tutor.agent.scope import ExplanationsOnly, question_parts
+from tutor.agent.scope import ExplanationsOnly, answer_parts
 from tutor.agent.uploads import OwnUploadsOnly
 from tutor.agent.tools import TOOLS, ToolContext, ToolOutput, grade
 from tutor.config import Settings, get_settings
@@ -182,7 +182,7 @@ class Tutor:
         concept = args.get("feed") is None and question_scope(message) == "concept"
         if concept:
             retriever = ExplanationsOnly(retriever)
-        parts = question_parts(message) if concept and not guide else [message]
+        parts = answer_parts(message, retriever, self.settings.ask_min_similarity) if concept and not guide else [message]
         answers = []
         for i, part in enumerate(parts):
             offset = len(reply.citations)
