@@ -182,13 +182,14 @@ def _run(question, top_k, feed, llm, retriever, settings, style, most_relevant, 
 
         # The model sees each passage under its heading, so the heading's words count too.
         deltas = attributed(deltas, [f"{p.title} {p.section}\n{p.text}" for p in fitted.passages])
+    rescue = None
     if settings.rescue_answers and style == "exact":
         from knowledge.embed import get_encoder
-        from tutor.agent.rescue import rescued
+        from tutor.agent.rescue import AnswerRescue, rescued
 
         # The encoder is only loaded if the fallback is needed (it usually is already, for retrieval).
-        deltas = rescued(deltas, question, [p.text for p in fitted.passages],
-                         lambda texts: get_encoder(settings).encode(texts))
+        rescue = AnswerRescue(question, [p.text for p in fitted.passages], lambda texts: get_encoder(settings).encode(texts))
+        deltas = rescued(deltas, rescue)
     for delta in deltas:
         shown = rewriter.feed(delta)
         if shown:
@@ -201,7 +202,7 @@ def _run(question, top_k, feed, llm, retriever, settings, style, most_relevant, 
     cited = [fitted.passages[orig - 1] for orig in rewriter.order]
     citations = _refs(cited, range(1, len(cited) + 1))
     sources: list[SourceRef] = []
-    if not citations:
+    if not citations and not (rescue and rescue.declined):  # a declined answer rests on no passage
         top = _by_relevance(fitted, most_relevant)[:FALLBACK_SOURCES]
         sources = _refs(top, range(1, len(top) + 1))
     yield AskEvent(
