@@ -64,12 +64,17 @@ def test_a_passage_naming_what_the_view_missed_joins_from_the_wider_view(agent_e
     from tutor.agent.ask import retrieve
 
     retriever = get_retriever(agent_env)
-    question = "How does GoogLeNet use 1x1 convolutions?"
+    question = "What co-occurrence statistics does GloVe fit?"
     passages = retrieve(question, top_k=5, feed="roadmap", retriever=retriever)
-    assert not any(mentions("GoogLeNet", f"{p.title} {p.section} {p.text}") for p in passages)
+    assert not any(mentions("GloVe", f"{p.title} {p.section} {p.text}") for p in passages)
     check = check_names(question, passages, _searches(retriever, "roadmap"))
     assert check.missing == []
-    assert [p.title for p in check.added] == ["Going Deeper with Convolutions"]
+    assert [p.title for p in check.added] == ["GloVe: Global Vectors for Word Representation"]
+    # A passage that only mentions the name, without being about it, is not added.
+    question = "How does GoogLeNet use 1x1 convolutions?"
+    passages = retrieve(question, top_k=5, feed="roadmap", retriever=retriever)
+    check = check_names(question, passages, _searches(retriever, "roadmap"))
+    assert check.missing == [] and check.added == []
 
 
 def test_ask_says_which_name_its_sources_do_not_cover_without_calling_a_model(agent_env):

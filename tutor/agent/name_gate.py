@@ -10,7 +10,7 @@ from the nearest passage. A name is what such questions hinge on, so:
    and a typed name's shape is what tells "GPT-4o" from "the gradient");
 2. a name that none of the retrieved passages mentions is looked for deeper in the question's
    results, in the question's view and then in all the learner may see (uploads filter and feed
-   kept); a passage there naming it joins the prompt (the retrieval had missed it: "What does
+   kept); a passage there whose title names it joins the prompt (the retrieval had missed it: "What does
    patience mean in ReduceLROnPlateau?" is a conceptual question by its words, and its view leaves
    out the API docs that hold the scheduler);
 3. if nothing the learner may see names it, the tutor says its sources don't cover that name
@@ -116,8 +116,8 @@ def check_names(question: str, passages: Sequence[Any], searches: Sequence[Calla
 
     ``searches`` are ``search(query, k)`` functions, the retrieval the passages came from first, then
     the learner's whole knowledge base (a conceptual question's view leaves out the API docs, where
-    "ReduceLROnPlateau" lives). A missing name is looked for deeper in the question's own results;
-    the first passage there naming it joins the prompt. If none does, the name is searched on its
+    "ReduceLROnPlateau" lives). A missing specific name is looked for deeper in the question's own
+    results; the first passage there whose title names it joins the prompt. Else the name is searched on its
     own in the last view, only to learn whether anything names it (such a passage is on the name,
     not on the question, so it is not added). It is missing when nothing names it, it is specific
     (``is_specific``) and ``known`` (what the tutor knows beyond its sources, such as the lab's
@@ -131,7 +131,11 @@ def check_names(question: str, passages: Sequence[Any], searches: Sequence[Calla
             continue
         if deeper is None:
             deeper = [hit for search in searches for hit in search(question, NAME_SEARCH_K * 3)]
-        hit = next((h for h in deeper if mentions(name, _label(h))), None)
+        # Only a passage *about* the name (its title names it: an API docstring, a paper note) is
+        # added; one that merely mentions it was as likely to derail the answer, measured on the
+        # answers run of 3 Dec evening (a "NaN" mention drew clip_grad_norm_'s docstring, and the
+        # model, right before, then wrote no answer).
+        hit = next((h for h in deeper if is_specific(name) and mentions(name, h.title)), None)
         if hit is not None:
             result.added.append(hit)
             seen.append(_label(hit))
