@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     )
 
     check_names: bool = Field(
-        True, description="Name check of the relevance gate: a passage the retrieval missed that names a thing the "
+        True, description="Name check of the relevance gate: a passage the retrieval missed whose title names a thing the "
         "question names joins the prompt; a version or API name nothing mentions gets 'my sources don't cover' "
         "(tutor/agent/name_gate.py).",
     )
