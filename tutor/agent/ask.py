@@ -131,9 +131,9 @@ def _run(question, top_k, feed, llm, retriever, settings, style, most_relevant, 
 
         # A question about a named thing needs a passage naming it (docs/answers.md: "Llama 5"
         # passed the similarity gate on the LLaMA note). Passages the retrieval missed join here.
-        views = [retriever, getattr(retriever, "unscoped", None)] if retriever is not None else [None]
-        searches = [lambda query, k, view=view: retrieve(query, top_k=k, feed=feed, retriever=view)
-                    for view in views if view is not None or retriever is None]
+        # The question's own view first, then the one it narrows (ExplanationsOnly leaves out the API docs).
+        views = [retriever, *([retriever.unscoped] if hasattr(retriever, "unscoped") else [])]
+        searches = [lambda query, k, view=view: retrieve(query, top_k=k, feed=feed, retriever=view) for view in views]
         names = check_names(question, relevant, searches, known=lab_texts())
         missing = names.missing
         relevant = [] if missing else [relevant[0], *names.added, *relevant[1:]]

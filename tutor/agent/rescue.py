@@ -41,7 +41,7 @@ LEAD = "My model could not write an answer from my sources this time, so here is
 #: Cosine similarity (retrieval encoder) the closest passage sentence needs for the quotes to be shown.
 #: Set on the full answers run of 3 Dec evening (docs/answers.md, run 3): of the 70 rescued answers
 #: to answerable questions, the 19 whose closest sentence was below 0.5 were correct 2 times; the
-#: 51 above it, 20 times; the three rescued unanswerable questions ("Llama 3 405B's cost", "top of
+#: 51 above it, 23 times; the three rescued unanswerable questions ("Llama 3 405B's cost", "top of
 #: the ImageNet leaderboard this month") sat at 0.41-0.45. In-sample: to be confirmed on a new set.
 MIN_SIMILARITY = 0.5
 DECLINED = "My sources don't cover that closely enough for me to answer, so I won't guess."
@@ -64,6 +64,12 @@ def closest_sentences(question: str, passages: Sequence[str], encode: Callable[[
 
     Only sentences with at least ``min_similarity`` (cosine) count.
     """
+    return [(n, sentence) for score, n, sentence in _scored(question, passages, encode, k) if score >= min_similarity]
+
+
+def _scored(question: str, passages: Sequence[str], encode: Callable[[list[str]], np.ndarray],
+            k: int) -> list[tuple[float, int, str]]:
+    """The ``k`` quotable passage sentences closest to ``question``, best first: (cosine, passage number, sentence)."""
     candidates = []
     for n, text in enumerate(passages, 1):
         prose = re.sub(r"```.*?```", " ", text, flags=re.DOTALL)
@@ -79,8 +85,7 @@ def closest_sentences(question: str, passages: Sequence[str], encode: Callable[[
     vecs = np.asarray(encode([question] + [s for _, s in candidates]), dtype=np.float32)
     vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
     scores = vecs[1:] @ vecs[0]
-    order = np.argsort(-scores)
-    return [candidates[i] for i in order[:k] if scores[i] >= min_similarity]
+    return [(float(scores[i]), *candidates[i]) for i in np.argsort(-scores)[:k]]
 
 
 def quoted_answer(picked: Sequence[tuple[int, str]]) -> str:
@@ -123,10 +128,10 @@ class AnswerRescue:
         self._pending = ""
         if self.answered:
             return tail
-        candidates = closest_sentences(self._question, self._passages, self._encode)
-        if not candidates:
+        scored = _scored(self._question, self._passages, self._encode, QUOTED)  # one encoding for both checks
+        if not scored:
             return self._held  # nothing quotable: nothing better to show than what the model wrote
-        picked = closest_sentences(self._question, self._passages, self._encode, min_similarity=MIN_SIMILARITY)
+        picked = [(n, sentence) for score, n, sentence in scored if score >= MIN_SIMILARITY]
         if not picked:
             self.declined = True
             return DECLINED

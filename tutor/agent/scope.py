@@ -58,9 +58,9 @@ class ExplanationsOnly:
 
 
 def answer_parts(question: str, retriever: Any, min_similarity: float) -> list[str]:
-    """The parts the agent answers one by one: ``question_parts``, kept only if each part stands alone.
+    """The parts the agent answers one by one: ``question_parts``, kept only if every later part stands alone.
 
-    A part stands alone when the sources find it on its own: its nearest passage passes the
+    (The first part carries the question's subject.) A part stands alone when the sources find it on its own: its nearest passage passes the
     relevance gate. "..., and what are typical values?" or "..., and why is sampling slow?" refer
     back to the first part without a pronoun; answered alone they were refused by the gate (5 of
     the answers set's questions, docs/answers.md), so such a question is answered whole.
